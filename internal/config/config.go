@@ -1,0 +1,295 @@
+// Package config reads every ComputeWPS setting from the environment and
+// checks them all at once, so a bad deployment fails with one message that
+// lists every problem.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a server or worker process.
+type Config struct {
+	Addr    string // WPS_ADDR: listen address
+	BaseURL string // WPS_BASE_URL: scheme://host[:port][/prefix] used in every absolute URL we emit
+
+	AuthEnabled       bool   // AUTH_ENABLED
+	KeycloakURL       string // AUTH_KEYCLOAK_URL
+	KeycloakRealm     string // AUTH_KEYCLOAK_REALM
+	OIDCIssuer        string // AUTH_OIDC_ISSUER
+	KeycloakClientID  string // AUTH_KEYCLOAK_CLIENT_ID
+	KeycloakSecret    string // AUTH_KEYCLOAK_CLIENT_SECRET
+	IntrospectionURL  string // AUTH_INTROSPECTION_URL
+	AnonymousUserName string // WPS_ANONYMOUS_USER: the single user of AUTH_ENABLED=false
+
+	DataPath    string // DATA_PATH: job store (SQLite) and outputs
+	DatabaseURL string // DATABASE_URL: empty means SQLite under DataPath
+	Workers     int    // WPS_WORKERS: jobs run at once by this process
+
+	DataRoots []string // WPS_DATA_ROOTS: local directories inputs may be read from
+	DataHosts []string // WPS_DATA_HOSTS: hosts (host or host:port) remote inputs may come from
+
+	MaxBodyBytes int64         // WPS_MAX_BODY_BYTES: largest accepted request body
+	SyncTimeout  time.Duration // WPS_SYNC_TIMEOUT: how long a status=false Execute waits for its job
+	SlabBytes    int64         // WPS_SLAB_BYTES: memory for one slab of data read or written
+	PageSize     int           // WPS_API_PAGE_SIZE: default page size of the job list
+
+	LogFormat string // WPS_LOG_FORMAT: json or text
+	LogLevel  string // WPS_LOG_LEVEL: debug, info, warn, error
+
+	Service Service // WPS_TITLE, WPS_ABSTRACT, ...
+}
+
+// Service is what GetCapabilities says about the service and its provider.
+type Service struct {
+	Title, Abstract            string
+	Keywords                   []string
+	ProviderName, ProviderSite string
+	ContactName, ContactEmail  string
+}
+
+// Var documents one environment variable; the README table is generated from Vars.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every setting with its default, in the order of the README table.
+var Vars = []Var{
+	{"WPS_ADDR", "127.0.0.1:8000", "Address the HTTP server listens on."},
+	{"WPS_BASE_URL", "http://<WPS_ADDR>", "Public base URL (scheme, host, optional path prefix) used in every absolute URL the server emits: statusLocation, output URIs, job links. Set it when the server sits behind a proxy."},
+	{"AUTH_ENABLED", "true", "`false` switches authentication off: every request belongs to one anonymous user. With `true` an identity provider must be configured."},
+	{"AUTH_KEYCLOAK_URL", "", "KeyCloak base URL (may end in `/auth`); with AUTH_KEYCLOAK_REALM it gives the issuer `{url}/realms/{realm}`."},
+	{"AUTH_KEYCLOAK_REALM", "", "KeyCloak realm."},
+	{"AUTH_OIDC_ISSUER", "", "Issuer URL of any other standard OpenID Connect provider (instead of the two above)."},
+	{"AUTH_KEYCLOAK_CLIENT_ID", "", "The server's own confidential client (token introspection, browser login)."},
+	{"AUTH_KEYCLOAK_CLIENT_SECRET", "", "Secret of that client. Never logged."},
+	{"AUTH_INTROSPECTION_URL", "", "Overrides the discovered token introspection endpoint."},
+	{"WPS_ANONYMOUS_USER", "anonymous", "Name of the single user when AUTH_ENABLED=false."},
+	{"DATA_PATH", "./data", "Directory for the SQLite job store and the outputs (`DATA_PATH/<user id>/<job id>/`)."},
+	{"DATABASE_URL", "", "Job store. Empty: SQLite at `DATA_PATH/compute-wps.db`; `sqlite:///path.db` also accepted."},
+	{"WPS_WORKERS", "number of CPUs", "Jobs this process runs at once (`serve` and `worker`)."},
+	{"WPS_DATA_ROOTS", "", "Comma-separated local directories that input URIs (paths or `file://` URLs) may point into. Nothing else on the local disk can be read."},
+	{"WPS_DATA_HOSTS", "", "Comma-separated hosts (`host` or `host:port`) that remote input URLs (OPeNDAP, HTTP) may point to. Empty: no remote inputs."},
+	{"WPS_MAX_BODY_BYTES", "4194304", "Largest request body accepted (bytes); larger requests get an ExceptionReport."},
+	{"WPS_SYNC_TIMEOUT", "30s", "How long an Execute with `status=false` waits for its job before answering with the status document."},
+	{"WPS_SLAB_BYTES", "33554432", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size."},
+	{"WPS_API_PAGE_SIZE", "50", "Default page size of `GET /wps/api/job/`."},
+	{"WPS_LOG_FORMAT", "json", "`json` or `text`."},
+	{"WPS_LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
+	{"WPS_TITLE", "ComputeWPS", "Service title in GetCapabilities."},
+	{"WPS_ABSTRACT", "Climate computations on CF NetCDF data, next to the data.", "Service abstract in GetCapabilities."},
+	{"WPS_KEYWORDS", "WPS,climate,CF,NetCDF", "Comma-separated keywords in GetCapabilities."},
+	{"WPS_PROVIDER_NAME", "", "Provider name in GetCapabilities."},
+	{"WPS_PROVIDER_SITE", "", "Provider web site in GetCapabilities."},
+	{"WPS_CONTACT_NAME", "", "Contact person in GetCapabilities."},
+	{"WPS_CONTACT_EMAIL", "", "Contact e-mail in GetCapabilities."},
+}
+
+// Load reads the configuration from getenv (os.Getenv when nil) and validates it.
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	r := reader{getenv: getenv}
+	c := &Config{
+		Addr:              r.str("WPS_ADDR"),
+		AuthEnabled:       r.boolean("AUTH_ENABLED"),
+		KeycloakURL:       strings.TrimRight(r.str("AUTH_KEYCLOAK_URL"), "/"),
+		KeycloakRealm:     r.str("AUTH_KEYCLOAK_REALM"),
+		OIDCIssuer:        r.str("AUTH_OIDC_ISSUER"),
+		KeycloakClientID:  r.str("AUTH_KEYCLOAK_CLIENT_ID"),
+		KeycloakSecret:    r.str("AUTH_KEYCLOAK_CLIENT_SECRET"),
+		IntrospectionURL:  r.str("AUTH_INTROSPECTION_URL"),
+		AnonymousUserName: r.str("WPS_ANONYMOUS_USER"),
+		DataPath:          r.str("DATA_PATH"),
+		DatabaseURL:       r.str("DATABASE_URL"),
+		Workers:           r.integer("WPS_WORKERS"),
+		DataRoots:         r.list("WPS_DATA_ROOTS"),
+		DataHosts:         r.list("WPS_DATA_HOSTS"),
+		MaxBodyBytes:      int64(r.integer("WPS_MAX_BODY_BYTES")),
+		SyncTimeout:       r.duration("WPS_SYNC_TIMEOUT"),
+		SlabBytes:         int64(r.integer("WPS_SLAB_BYTES")),
+		PageSize:          r.integer("WPS_API_PAGE_SIZE"),
+		LogFormat:         r.str("WPS_LOG_FORMAT"),
+		LogLevel:          r.str("WPS_LOG_LEVEL"),
+		Service: Service{
+			Title:        r.str("WPS_TITLE"),
+			Abstract:     r.str("WPS_ABSTRACT"),
+			Keywords:     r.list("WPS_KEYWORDS"),
+			ProviderName: r.str("WPS_PROVIDER_NAME"),
+			ProviderSite: r.str("WPS_PROVIDER_SITE"),
+			ContactName:  r.str("WPS_CONTACT_NAME"),
+			ContactEmail: r.str("WPS_CONTACT_EMAIL"),
+		},
+	}
+	c.BaseURL = strings.TrimRight(r.str("WPS_BASE_URL"), "/")
+	if c.BaseURL == "" || c.BaseURL == "http://<WPS_ADDR>" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	if c.Workers == 0 && getenv("WPS_WORKERS") == "" {
+		c.Workers = runtime.NumCPU()
+	}
+	problems := append(r.problems, c.validate()...)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	if abs, err := filepath.Abs(c.DataPath); err == nil {
+		c.DataPath = abs
+	}
+	for i, root := range c.DataRoots {
+		if abs, err := filepath.Abs(root); err == nil {
+			c.DataRoots[i] = filepath.Clean(abs)
+		}
+	}
+	return c, nil
+}
+
+// Error lists every configuration problem found.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+func (c *Config) validate() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		p = append(p, fmt.Sprintf("WPS_ADDR %q is not host:port", c.Addr))
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		p = append(p, fmt.Sprintf("WPS_BASE_URL %q must be an absolute http(s) URL without a query", c.BaseURL))
+	}
+	if c.AuthEnabled {
+		hasKeycloak := c.KeycloakURL != "" || c.KeycloakRealm != ""
+		switch {
+		case !hasKeycloak && c.OIDCIssuer == "":
+			p = append(p, "AUTH_ENABLED is true (the default) but no identity provider is configured: "+
+				"set AUTH_KEYCLOAK_URL and AUTH_KEYCLOAK_REALM (or AUTH_OIDC_ISSUER), or set AUTH_ENABLED=false to run without authentication")
+		case hasKeycloak && (c.KeycloakURL == "" || c.KeycloakRealm == ""):
+			p = append(p, "AUTH_KEYCLOAK_URL and AUTH_KEYCLOAK_REALM must be set together")
+		default:
+			// Token introspection and browser login are not part of this release.
+			p = append(p, "authentication with an identity provider is not available in this release of ComputeWPS: set AUTH_ENABLED=false")
+		}
+	}
+	if c.DataPath == "" {
+		p = append(p, "DATA_PATH must not be empty")
+	}
+	if c.Workers < 0 {
+		p = append(p, fmt.Sprintf("WPS_WORKERS must be at least 0, got %d", c.Workers))
+	}
+	for _, root := range c.DataRoots {
+		if strings.Contains(root, "://") {
+			p = append(p, fmt.Sprintf("WPS_DATA_ROOTS entry %q must be a directory, not a URL", root))
+		}
+	}
+	for _, h := range c.DataHosts {
+		if strings.ContainsAny(h, "/ ") || h == "" {
+			p = append(p, fmt.Sprintf("WPS_DATA_HOSTS entry %q must be a host name or host:port", h))
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		p = append(p, fmt.Sprintf("WPS_MAX_BODY_BYTES must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.SyncTimeout < 0 {
+		p = append(p, "WPS_SYNC_TIMEOUT must not be negative")
+	}
+	if c.SlabBytes < 1<<16 {
+		p = append(p, fmt.Sprintf("WPS_SLAB_BYTES must be at least 65536, got %d", c.SlabBytes))
+	}
+	if c.PageSize < 1 || c.PageSize > 1000 {
+		p = append(p, fmt.Sprintf("WPS_API_PAGE_SIZE must be between 1 and 1000, got %d", c.PageSize))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		p = append(p, fmt.Sprintf("WPS_LOG_FORMAT must be json or text, got %q", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p = append(p, fmt.Sprintf("WPS_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	if c.AnonymousUserName == "" {
+		p = append(p, "WPS_ANONYMOUS_USER must not be empty")
+	}
+	return p
+}
+
+// reader turns strings into typed values, collecting problems instead of stopping at the first.
+type reader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func defaultOf(name string) string {
+	for _, v := range Vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: undocumented variable " + name)
+}
+
+func (r *reader) str(name string) string {
+	if v, ok := r.lookup(name); ok {
+		return v
+	}
+	return defaultOf(name)
+}
+
+func (r *reader) lookup(name string) (string, bool) {
+	v := strings.TrimSpace(r.getenv(name))
+	return v, v != ""
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.str(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("%s must be true or false, got %q", name, v))
+	}
+	return b
+}
+
+func (r *reader) integer(name string) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		v = defaultOf(name)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		if !ok { // a descriptive default such as "number of CPUs"
+			return 0
+		}
+		r.problems = append(r.problems, fmt.Sprintf("%s must be an integer, got %q", name, v))
+	}
+	return n
+}
+
+func (r *reader) duration(name string) time.Duration {
+	v := r.str(name)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if n, err2 := strconv.Atoi(v); err2 == nil { // plain seconds
+			return time.Duration(n) * time.Second
+		}
+		r.problems = append(r.problems, fmt.Sprintf("%s must be a duration such as 30s or 2m, got %q", name, v))
+	}
+	return d
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(r.str(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+// Package worker runs a queued job: it rebuilds the workflow from the
+// stored request, runs it with the process catalogue, and records progress,
+// outputs and the outcome in the job store.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/computewps/computewps/internal/jobs"
+	"github.com/computewps/computewps/internal/processes"
+	"github.com/computewps/computewps/internal/workflow"
+)
+
+// Worker holds what every job run needs.
+type Worker struct {
+	Store     *jobs.Store
+	Catalogue *processes.Catalogue
+	Access    *processes.Access
+	DataPath  string
+	SlabBytes int64
+	Server    string // WPS endpoint URL, recorded as provenance
+	Version   string
+	Log       *slog.Logger
+}
+
+// DataInputs is how a job's inputs are stored.
+type DataInputs struct {
+	Variable  json.RawMessage `json:"variable"`
+	Domain    json.RawMessage `json:"domain"`
+	Operation json.RawMessage `json:"operation"`
+}
+
+// OutputDir is where a job's files go: DATA_PATH/<user id>/<job id>.
+func OutputDir(dataPath string, userID, jobID int64) string {
+	return filepath.Join(dataPath, strconv.FormatInt(userID, 10), strconv.FormatInt(jobID, 10))
+}
+
+// Run is a jobs.RunFunc.
+func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
+	log := w.Log.With("job", job.ID, "user", job.UserID, "process", job.Identifier)
+	var in DataInputs
+	if err := json.Unmarshal([]byte(job.DataInputs), &in); err != nil {
+		return fmt.Errorf("the stored request is damaged: %v", err)
+	}
+	wf, err := workflow.Parse(job.Identifier, string(in.Variable), string(in.Domain), string(in.Operation), w.Catalogue)
+	if err != nil {
+		return err
+	}
+	if err := w.Store.Start(ctx, job.ID); err != nil {
+		return err
+	}
+	log.Info("job started")
+	began := time.Now()
+	dir := OutputDir(w.DataPath, job.UserID, job.ID)
+	results, err := w.Catalogue.Run(ctx, wf, processes.Env{
+		Access:    w.Access,
+		OutDir:    dir,
+		SlabBytes: w.SlabBytes,
+		Server:    w.Server,
+		Version:   w.Version,
+		Document:  job.Request,
+		Progress:  w.progress(ctx, job.ID, log),
+	})
+	if err != nil {
+		log.Warn("job failed", "err", err, "seconds", time.Since(began).Seconds())
+		var ue *processes.UserError
+		if errors.As(err, &ue) {
+			return errors.New(ue.Text)
+		}
+		if ctx.Err() != nil {
+			return errors.New("the job was stopped before it finished")
+		}
+		return errors.New("internal error while computing; the server log has the details")
+	}
+	outs := make([]jobs.Output, len(results))
+	for i, r := range results {
+		rel, err := filepath.Rel(w.DataPath, r.Path)
+		if err != nil {
+			return err
+		}
+		outs[i] = jobs.Output{Name: r.Name, Path: rel, Size: r.Size, VarID: r.VarID, MimeType: "application/netcdf"}
+	}
+	if _, err := w.Store.Succeed(ctx, job.ID, outs, fmt.Sprintf("%d output(s)", len(outs))); err != nil {
+		for _, r := range results {
+			os.Remove(r.Path)
+		}
+		return err
+	}
+	log.Info("job succeeded", "outputs", len(outs), "seconds", time.Since(began).Seconds())
+	return nil
+}
+
+// progress records messages in the store, at most a few a second, but
+// never drops a change of message text such as a new subset step.
+func (w *Worker) progress(ctx context.Context, jobID int64, log *slog.Logger) func(int, string) {
+	var mu sync.Mutex
+	var last time.Time
+	var lastPct = -1
+	var lastMsg string
+	return func(pct int, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if msg == lastMsg && (pct == lastPct || time.Since(last) < 250*time.Millisecond) {
+			return
+		}
+		last, lastPct, lastMsg = time.Now(), pct, msg
+		if err := w.Store.Progress(ctx, jobID, pct, msg); err != nil && ctx.Err() == nil {
+			log.Warn("recording progress", "err", err)
+		}
+	}
+}
