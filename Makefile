@@ -1,0 +1,50 @@
+# ComputeWPS. `make run` serves on 127.0.0.1:8000 with the embedded defaults;
+# `make test` installs what the tests need and runs them all.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+DATA_PATH ?= $(CURDIR)/data
+FUZZTIME ?= 10s
+
+.PHONY: all build run test vet fuzz bench setup setup-test clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup
+	go build -ldflags "$(LDFLAGS)" -o bin/compute-wps ./cmd/compute-wps
+
+# Serves the sample data with authentication off, an SQLite job store and
+# in-process workers under $(DATA_PATH).
+run: build
+	bin/compute-wps sample $(DATA_PATH)/sample
+	AUTH_ENABLED=false DATA_PATH=$(DATA_PATH) WPS_DATA_ROOTS=$${WPS_DATA_ROOTS:-$(DATA_PATH)/sample} \
+	WPS_LOG_FORMAT=$${WPS_LOG_FORMAT:-text} bin/compute-wps serve
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go vet ./...
+
+test: setup-test vet
+	go test -count=1 -timeout 15m ./...
+
+# A short run of every fuzz target; FUZZTIME=1m make fuzz for longer.
+fuzz: setup-test
+	@for pkg in $$(go list ./...); do \
+	  for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: setup-test
+	go test -run '^$$' -bench . -benchtime 3x ./internal/...
+
+clean:
+	rm -rf bin
