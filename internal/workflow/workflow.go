@@ -435,8 +435,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// DomainOf returns the domain that applies to an operation: its own, or
-// else the domain of its variable inputs when they agree on one.
+// DomainOf returns the domain that applies to an operation, or nil. (The
+// client may also name a domain on a Variable; like the reference service,
+// only the operation's domain selects data.)
 func (w *Workflow) DomainOf(op *Operation) *Domain {
 	if op.Domain != "" {
 		return w.Domains[op.Domain]
