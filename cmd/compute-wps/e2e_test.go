@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+// TestMain builds the real binary once; the tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "compute-wps-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "compute-wps")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	build := exec.Command(gobin, "build", "-ldflags", "-X main.version=e2e", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building compute-wps:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if out, code := run(t, nil, "version"); code != 0 || strings.TrimSpace(out) != "compute-wps e2e" {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if out, code := run(t, nil, "frobnicate"); code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) || !strings.Contains(out, "usage:") {
+		t.Errorf("unknown command: %d %q", code, out)
+	}
+}
+
+func TestRefusesToStartWithoutIdentityProvider(t *testing.T) {
+	out, code := run(t, []string{"DATA_PATH=" + t.TempDir()}, "serve")
+	if code != 2 || !strings.Contains(out, "AUTH_ENABLED is true (the default) but no identity provider is configured") {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+	// Every problem is listed at once.
+	out, code = run(t, []string{"AUTH_ENABLED=maybe", "WPS_WORKERS=many", "WPS_ADDR=nowhere"}, "serve")
+	for _, want := range []string{"AUTH_ENABLED must be true or false", "WPS_WORKERS must be an integer", `WPS_ADDR "nowhere" is not host:port`} {
+		if code != 2 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output %q lacks %q", code, out, want)
+		}
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	env := []string{"AUTH_ENABLED=false", "DATA_PATH=" + t.TempDir()}
+	for i := 0; i < 2; i++ {
+		if out, code := run(t, env, "migrate"); code != 0 {
+			t.Fatalf("migrate run %d: %d %s", i+1, code, out)
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestEndToEnd starts the real server on loopback and drives it over HTTP
+// through Execute, polling and download, as the cwt client does, then
+// checks the result with ncdump and stops the server with SIGTERM.
+func TestEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	samples := filepath.Join(data, "sample")
+	if out, code := run(t, nil, "sample", samples); code != 0 || !strings.Contains(out, "wrote the sample dataset") {
+		t.Fatalf("sample: %d %s", code, out)
+	}
+	if out, _ := run(t, nil, "sample", samples); out != "" {
+		t.Errorf("a second sample run should leave the data alone, said %q", out)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	cmd := exec.Command(binary, "serve")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_ADDR=" + addr,
+		"WPS_DATA_ROOTS=" + samples, "WPS_WORKERS=2"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	}()
+	waitReady(t, base+"/wps/api/ping/")
+
+	// The cwt client's first request.
+	caps := get(t, base+"/wps?service=WPS&request=GetCapabilities&version=1.0.0")
+	if !strings.Contains(caps, "CDAT.subset") {
+		t.Fatalf("capabilities:\n%s", caps)
+	}
+	uri := "file://" + filepath.Join(samples, "tas_day_2000.nc")
+	body := fmt.Sprintf(`<wps100:Execute xmlns:wps100="http://www.opengis.net/wps/1.0.0" service="WPS" version="1.0.0">`+
+		`<ows110:Identifier xmlns:ows110="http://www.opengis.net/ows/1.1">CDAT.subset</ows110:Identifier><wps100:DataInputs>`+
+		`<wps100:Input><ows110:Identifier xmlns:ows110="http://www.opengis.net/ows/1.1">variable</ows110:Identifier><wps100:Data><wps100:ComplexData mimeType="application/json">[{&quot;uri&quot;: &quot;%s&quot;, &quot;id&quot;: &quot;tas|v0&quot;}]</wps100:ComplexData></wps100:Data></wps100:Input>`+
+		`<wps100:Input><ows110:Identifier xmlns:ows110="http://www.opengis.net/ows/1.1">domain</ows110:Identifier><wps100:Data><wps100:ComplexData mimeType="application/json">[{&quot;id&quot;: &quot;d0&quot;, &quot;time&quot;: {&quot;start&quot;: &quot;2000-01-01&quot;, &quot;end&quot;: &quot;2000-01-05&quot;, &quot;step&quot;: 1, &quot;crs&quot;: &quot;timestamps&quot;}, &quot;lat&quot;: {&quot;start&quot;: -10, &quot;end&quot;: 10, &quot;step&quot;: 1, &quot;crs&quot;: &quot;values&quot;}}]</wps100:ComplexData></wps100:Data></wps100:Input>`+
+		`<wps100:Input><ows110:Identifier xmlns:ows110="http://www.opengis.net/ows/1.1">operation</ows110:Identifier><wps100:Data><wps100:ComplexData mimeType="application/json">[{&quot;name&quot;: &quot;CDAT.subset&quot;, &quot;result&quot;: &quot;s0&quot;, &quot;domain&quot;: &quot;d0&quot;, &quot;input&quot;: [&quot;v0&quot;]}]</wps100:ComplexData></wps100:Data></wps100:Input>`+
+		`</wps100:DataInputs></wps100:Execute>`, uri)
+	resp, err := http.Post(base+"/wps", "text/xml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := readAll(t, resp)
+	location := attr(t, answer, "statusLocation")
+	if !strings.HasPrefix(location, base+"/wps/api/job/") {
+		t.Fatalf("statusLocation %q\n%s", location, answer)
+	}
+	var status string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		status = get(t, location)
+		if strings.Contains(status, "ProcessSucceeded") || strings.Contains(status, "ProcessFailed") {
+			break
+		}
+	}
+	if !strings.Contains(status, "<wps:ProcessSucceeded") {
+		t.Fatalf("job did not succeed:\n%s", status)
+	}
+	var out struct {
+		URI string `json:"uri"`
+		ID  string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(complexData(t, status)), &out); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "result.nc")
+	if err := os.WriteFile(file, []byte(get(t, out.URI)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ncdump, err := exec.LookPath("ncdump")
+	if err != nil {
+		t.Fatal("ncdump is not installed: run scripts/setup.sh test (Debian package netcdf-bin)")
+	}
+	dump, err := exec.Command(ncdump, "-v", "lat,time", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ncdump: %v\n%s", err, dump)
+	}
+	for _, want := range []string{"float tas(time, lat, lon)", "time = UNLIMITED ; // (5 currently)", "lat = -7.5, -2.5, 2.5, 7.5 ;",
+		"time = 0.5, 1.5, 2.5, 3.5, 4.5 ;", `:provenance.wps_identifier = "CDAT.subset"`, `:computewps_version = "e2e"`} {
+		if !strings.Contains(string(dump), want) {
+			t.Errorf("ncdump output lacks %q:\n%s", want, dump)
+		}
+	}
+
+	// The job is listed by the job API, with its output.
+	jobs := get(t, base+"/wps/api/job/")
+	if !strings.Contains(jobs, `"count":1`) || !strings.Contains(jobs, out.URI) {
+		t.Errorf("job list:\n%s", jobs)
+	}
+
+	// SIGTERM stops the server cleanly.
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("server exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop within 20 s of SIGTERM")
+	}
+	if !strings.Contains(logs.String(), `"msg":"job succeeded"`) {
+		t.Errorf("the JSON log lacks the job outcome:\n%s", logs.String())
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+	}
+	t.Fatalf("server not ready at %s", url)
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return readAll(t, resp)
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func attr(t *testing.T, doc, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(name + `="([^"]*)"`).FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatalf("no %s in\n%s", name, doc)
+	}
+	return m[1]
+}
+
+// complexData returns the text of the output's ComplexData, unescaped.
+func complexData(t *testing.T, doc string) string {
+	t.Helper()
+	var r struct {
+		Data string `xml:"ProcessOutputs>Output>Data>ComplexData"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &r); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(r.Data)
+}
