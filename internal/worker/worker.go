@@ -55,9 +55,7 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if err := w.Store.Start(ctx, job.ID); err != nil {
-		return err
-	}
+	// The runner has already marked the job Started.
 	log.Info("job started")
 	began := time.Now()
 	dir := OutputDir(w.DataPath, job.UserID, job.ID)
@@ -90,9 +88,11 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 		outs[i] = jobs.Output{Name: r.Name, Path: rel, Size: r.Size, VarID: r.VarID, MimeType: "application/netcdf"}
 	}
 	if _, err := w.Store.Succeed(ctx, job.ID, outs, fmt.Sprintf("%d output(s)", len(outs))); err != nil {
+		// Most likely the job was deleted while it ran: leave nothing behind.
 		for _, r := range results {
 			os.Remove(r.Path)
 		}
+		os.Remove(dir)
 		return err
 	}
 	log.Info("job succeeded", "outputs", len(outs), "seconds", time.Since(began).Seconds())
