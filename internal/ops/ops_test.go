@@ -24,8 +24,10 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sampleDir != "" {
-		os.RemoveAll(sampleDir)
+	for _, dir := range []string{sampleDir, benchDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
