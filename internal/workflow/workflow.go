@@ -330,17 +330,8 @@ func (w *Workflow) VarNames(node string) []string {
 	if !ok {
 		return nil
 	}
-	seen := map[string]bool{}
-	var names []string
-	for _, in := range op.Inputs {
-		for _, n := range w.VarNames(in) {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
-	if v, ok := op.Param("variable"); ok && seen[v] {
+	names := w.inputVarNames(op)
+	if v, ok := op.Param("variable"); ok && contains(names, v) {
 		names = []string{v}
 	}
 	if pairs, ok := op.Params["rename"]; ok {
