@@ -264,3 +264,53 @@ func complexData(t *testing.T, doc string) string {
 	}
 	return strings.TrimSpace(r.Data)
 }
+
+// TestSeparateWorker runs the HTTP server without workers and a separate
+// `compute-wps worker` process on the same job store: the job submitted to
+// the one is run by the other.
+func TestSeparateWorker(t *testing.T) {
+	data := t.TempDir()
+	samples := filepath.Join(data, "sample")
+	if out, code := run(t, nil, "sample", samples); code != 0 {
+		t.Fatalf("sample: %s", out)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	common := []string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_DATA_ROOTS=" + samples,
+		"WPS_BASE_URL=" + base, "WPS_ADDR=" + addr}
+	start := func(args string, workers string) (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(binary, args)
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		cmd.Env = append(common, "WPS_WORKERS="+workers)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd, &logs
+	}
+	_, serverLog := start("serve", "0")
+	waitReady(t, base+"/wps/api/ping/")
+	v := fmt.Sprintf(`[{"uri":"file://%s","id":"pr|p"}]`, filepath.Join(samples, "pr_mon_360day.nc"))
+	q := "service=WPS&request=Execute&version=1.0.0&identifier=CDAT.subset&DataInputs=" +
+		strings.NewReplacer(`"`, "%22", " ", "%20", "{", "%7B", "}", "%7D", "|", "%7C").Replace(
+			"variable="+v+`;domain=[{"id":"d","time":{"start":0,"end":1,"crs":"indices"}}];operation=[{"name":"CDAT.subset","result":"s","domain":"d","input":["p"]}]`)
+	location := attr(t, get(t, base+"/wps?"+q), "statusLocation")
+	time.Sleep(500 * time.Millisecond)
+	if doc := get(t, location); !strings.Contains(doc, "ProcessAccepted") {
+		t.Fatalf("with no workers anywhere the job should wait in the queue:\n%s", doc)
+	}
+	_, workerLog := start("worker", "1")
+	var status string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if status = get(t, location); strings.Contains(status, "ProcessSucceeded") || strings.Contains(status, "ProcessFailed") {
+			break
+		}
+	}
+	if !strings.Contains(status, "ProcessSucceeded") {
+		t.Fatalf("job did not succeed:\n%s\nserver:\n%s\nworker:\n%s", status, serverLog, workerLog)
+	}
+	if !strings.Contains(workerLog.String(), `"msg":"job succeeded"`) {
+		t.Errorf("the worker process did not run the job:\n%s", workerLog)
+	}
+}

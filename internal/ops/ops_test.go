@@ -451,6 +451,29 @@ func TestMatchesCDO(t *testing.T) {
 			sameValues(t, v, got, want)
 		}
 	})
+	t.Run("a -180..180 grid asked 170..190 = sellonlatbox", func(t *testing.T) {
+		rotated := filepath.Join(tmp, "rotated.nc")
+		cdo(t, "sellonlatbox,-180,180,-90,90", in2000, rotated)
+		tas := open(t, rotated, "tas")
+		if lon := coordValues(tas, "lon"); lon[0] != -180 || lon[len(lon)-1] != 175 {
+			t.Fatalf("CDO gave lon %v .. %v, want -180 .. 175", lon[0], lon[len(lon)-1])
+		}
+		sub, err := Subset(tas, dims(num("lon", workflow.Values, 170, 190), num("time", workflow.Indices, 0, 3)), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lon := coordValues(sub, "lon"); !equal(lon, lons(170, 190)) {
+			t.Fatalf("lon %v, want 170..190", lon)
+		}
+		ours := writeResult(t, sub)
+		ref := filepath.Join(tmp, "east.nc")
+		cdo(t, "-seltimestep,1/3", "-sellonlatbox,170,190,-90,90", rotated, ref)
+		for _, v := range []string{"tas", "lon"} {
+			got, _ := readFile(t, ours, v)
+			want, _ := readFile(t, ref, v)
+			sameValues(t, v, got, want)
+		}
+	})
 	t.Run("missing values survive = seltimestep", func(t *testing.T) {
 		in := filepath.Join(dir, "pr_mon_360day.nc")
 		pr := open(t, in, "pr")
