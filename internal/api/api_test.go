@@ -18,11 +18,15 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 type testURLs struct{}
 
-func (testURLs) Job(id int64) string            { return fmt.Sprintf("http://wps.test/wps/api/job/%d/", id) }
-func (testURLs) Status(id int64) string         { return fmt.Sprintf("http://wps.test/wps/api/status/%d/", id) }
-func (testURLs) StatusLocation(id int64) string { return fmt.Sprintf("http://wps.test/wps/api/job/%d.wps", id) }
-func (testURLs) Output(o jobs.Output) string    { return "http://wps.test/wps/outputs/" + o.Token + "/" + o.Name }
-func (testURLs) JobList() string                { return "http://wps.test/wps/api/job/" }
+func (testURLs) Job(id int64) string    { return fmt.Sprintf("http://wps.test/wps/api/job/%d/", id) }
+func (testURLs) Status(id int64) string { return fmt.Sprintf("http://wps.test/wps/api/status/%d/", id) }
+func (testURLs) StatusLocation(id int64) string {
+	return fmt.Sprintf("http://wps.test/wps/api/job/%d.wps", id)
+}
+func (testURLs) Output(o jobs.Output) string {
+	return "http://wps.test/wps/outputs/" + o.Token + "/" + o.Name
+}
+func (testURLs) JobList() string { return "http://wps.test/wps/api/job/" }
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
