@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func TestEndToEnd(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	cmd := exec.Command(binary, "serve")
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_ADDR=" + addr,
 		"WPS_DATA_ROOTS=" + samples, "WPS_WORKERS=2"}
@@ -209,6 +210,24 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// syncBuffer collects a child process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func waitReady(t *testing.T, url string) {
 	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -278,9 +297,9 @@ func TestSeparateWorker(t *testing.T) {
 	base := "http://" + addr
 	common := []string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_DATA_ROOTS=" + samples,
 		"WPS_BASE_URL=" + base, "WPS_ADDR=" + addr}
-	start := func(args string, workers string) (*exec.Cmd, *bytes.Buffer) {
+	start := func(args string, workers string) (*exec.Cmd, *syncBuffer) {
 		cmd := exec.Command(binary, args)
-		var logs bytes.Buffer
+		var logs syncBuffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		cmd.Env = append(common, "WPS_WORKERS="+workers)
 		if err := cmd.Start(); err != nil {
@@ -308,9 +327,9 @@ func TestSeparateWorker(t *testing.T) {
 		}
 	}
 	if !strings.Contains(status, "ProcessSucceeded") {
-		t.Fatalf("job did not succeed:\n%s\nserver:\n%s\nworker:\n%s", status, serverLog, workerLog)
+		t.Fatalf("job did not succeed:\n%s\nserver:\n%s\nworker:\n%s", status, serverLog.String(), workerLog.String())
 	}
 	if !strings.Contains(workerLog.String(), `"msg":"job succeeded"`) {
-		t.Errorf("the worker process did not run the job:\n%s", workerLog)
+		t.Errorf("the worker process did not run the job:\n%s", workerLog.String())
 	}
 }
