@@ -52,7 +52,7 @@ func (s *Server) handleWPS(w http.ResponseWriter, r *http.Request) error {
 	setOperation(r, req.Operation)
 	switch req.Operation {
 	case "GetCapabilities":
-		return s.writeXML(w, func(b io.Writer) error { return wps.WriteCapabilities(b, s.serviceInfo(), s.processInfos(nil)) })
+		return s.writeXML(w, func(b io.Writer) error { return wps.WriteCapabilities(b, s.serviceInfo(), s.processInfos()) })
 	case "DescribeProcess":
 		procs, err := s.describe(req.Identifiers)
 		if err != nil {
@@ -67,7 +67,7 @@ func (s *Server) handleWPS(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) describe(ids []string) ([]wps.ProcessInfo, error) {
 	if len(ids) == 1 && strings.EqualFold(ids[0], "all") {
-		return s.processInfos(nil), nil
+		return s.processInfos(), nil
 	}
 	var out []wps.ProcessInfo
 	for _, id := range ids {
@@ -84,7 +84,7 @@ func processInfo(p *processes.Process) wps.ProcessInfo {
 	return wps.ProcessInfo{Identifier: p.Identifier, Title: p.Title, Abstract: p.FullAbstract(), Version: processes.Version}
 }
 
-func (s *Server) processInfos(_ []string) []wps.ProcessInfo {
+func (s *Server) processInfos() []wps.ProcessInfo {
 	var out []wps.ProcessInfo
 	for _, p := range s.cat.All() {
 		out = append(out, processInfo(p))
