@@ -297,7 +297,7 @@ func TestSeparateWorker(t *testing.T) {
 	base := "http://" + addr
 	common := []string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_DATA_ROOTS=" + samples,
 		"WPS_BASE_URL=" + base, "WPS_ADDR=" + addr}
-	start := func(args string, workers string) (*exec.Cmd, *syncBuffer) {
+	startProc := func(args string, workers string) (*exec.Cmd, *syncBuffer) {
 		cmd := exec.Command(binary, args)
 		var logs syncBuffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -308,7 +308,7 @@ func TestSeparateWorker(t *testing.T) {
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		return cmd, &logs
 	}
-	_, serverLog := start("serve", "0")
+	_, serverLog := startProc("serve", "0")
 	waitReady(t, base+"/wps/api/ping/")
 	v := fmt.Sprintf(`[{"uri":"file://%s","id":"pr|p"}]`, filepath.Join(samples, "pr_mon_360day.nc"))
 	q := "service=WPS&request=Execute&version=1.0.0&identifier=CDAT.subset&DataInputs=" +
@@ -319,7 +319,7 @@ func TestSeparateWorker(t *testing.T) {
 	if doc := get(t, location); !strings.Contains(doc, "ProcessAccepted") {
 		t.Fatalf("with no workers anywhere the job should wait in the queue:\n%s", doc)
 	}
-	_, workerLog := start("worker", "1")
+	_, workerLog := startProc("worker", "1")
 	var status string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if status = get(t, location); strings.Contains(status, "ProcessSucceeded") || strings.Contains(status, "ProcessFailed") {

@@ -147,7 +147,7 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("migrating the job store: %w", err)
 	}
 	cat := processes.Default()
-	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts}
+	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts, Self: cfg.SelfHosts()}
 	var authn auth.Authenticator = auth.None{User: cfg.AnonymousUserName}
 	srv := server.New(server.Options{Config: cfg, Store: store, Catalogue: cat, Access: access, Authenticator: authn, Logger: log, Version: version})
 
@@ -199,7 +199,7 @@ func runWorker(ctx context.Context) error {
 		return errors.New("WPS_WORKERS must be at least 1 for a worker process")
 	}
 	cat := processes.Default()
-	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts}
+	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts, Self: cfg.SelfHosts()}
 	runner, err := newRunner(cfg, log, store, cat, access)
 	if err != nil {
 		return err

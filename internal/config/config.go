@@ -293,3 +293,24 @@ func (r *reader) list(name string) []string {
 	}
 	return out
 }
+
+// SelfHosts returns this server's own host:port pairs: the base URL's and
+// the listen address (with 127.0.0.1 and localhost for a wildcard address).
+func (c *Config) SelfHosts() []string {
+	var hosts []string
+	if u, err := url.Parse(c.BaseURL); err == nil {
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		hosts = append(hosts, net.JoinHostPort(u.Hostname(), port))
+	}
+	if h, p, err := net.SplitHostPort(c.Addr); err == nil {
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			hosts = append(hosts, net.JoinHostPort("127.0.0.1", p), net.JoinHostPort("localhost", p), net.JoinHostPort("::1", p))
+		} else {
+			hosts = append(hosts, net.JoinHostPort(h, p))
+		}
+	}
+	return hosts
+}

@@ -42,6 +42,9 @@ func TestValues(t *testing.T) {
 	if strings.Join(c.DataRoots, ";") != "/data/a;/data/b" || strings.Join(c.DataHosts, ";") != "esgf.llnl.gov;dap.example.org:8443" {
 		t.Errorf("roots %q hosts %q", c.DataRoots, c.DataHosts)
 	}
+	if got := strings.Join(c.SelfHosts(), " "); got != "wps.example.org:443 127.0.0.1:9000 localhost:9000 [::1]:9000" {
+		t.Errorf("self hosts %q", got)
+	}
 	if c.Workers != 0 || c.SyncTimeout != 90*time.Second {
 		t.Errorf("workers %d sync %v", c.Workers, c.SyncTimeout)
 	}

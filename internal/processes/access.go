@@ -16,6 +16,10 @@ import (
 type Access struct {
 	Roots []string // absolute, cleaned directories
 	Hosts []string // "host" or "host:port"
+	// Self lists this server's own host:port (its base URL and listen
+	// address). Reading our own URLs through libnetcdf would go round
+	// through HTTP to files we hold locally, so they are refused.
+	Self []string
 }
 
 // AccessError is a refused or unusable input URI; its text is for the user.
@@ -51,6 +55,9 @@ func (a *Access) Resolve(uri string) (string, error) {
 		if u.User != nil {
 			return refuse("credentials in URLs are not accepted")
 		}
+		if a.isSelf(u) {
+			return refuse("is a URL of this server; inputs must be data files or OPeNDAP datasets elsewhere")
+		}
 		if !a.hostAllowed(u) {
 			if len(a.Hosts) == 0 {
 				return refuse("remote data is not allowed on this server (WPS_DATA_HOSTS is empty)")
@@ -73,6 +80,20 @@ func (a *Access) hostAllowed(u *url.URL) bool {
 			continue
 		}
 		if strings.EqualFold(hh, host) && hp == port {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Access) isSelf(u *url.URL) bool {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	for _, s := range a.Self {
+		h, p, err := net.SplitHostPort(s)
+		if err == nil && strings.EqualFold(h, u.Hostname()) && p == port {
 			return true
 		}
 	}

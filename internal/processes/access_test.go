@@ -72,6 +72,15 @@ func TestAccess(t *testing.T) {
 			t.Errorf("Resolve(%q) reveals existence outside the roots", c.uri)
 		}
 	}
+	self := &Access{Hosts: []string{"wps.example.org", "127.0.0.1"}, Self: []string{"wps.example.org:443", "127.0.0.1:8000"}}
+	for _, uri := range []string{"https://wps.example.org/wps/outputs/t/x.nc", "http://127.0.0.1:8000/wps/outputs/t/x.nc"} {
+		if _, err := self.Resolve(uri); err == nil || !strings.Contains(err.Error(), "a URL of this server") {
+			t.Errorf("Resolve(%q) = %v, want it refused as our own URL", uri, err)
+		}
+	}
+	if _, err := self.Resolve("http://127.0.0.1:9000/x.nc"); err != nil {
+		t.Errorf("another port of an allowed host: %v", err)
+	}
 	none := &Access{Roots: []string{root}}
 	if _, err := none.Resolve("http://esgf.example.org/x.nc"); err == nil || !strings.Contains(err.Error(), "WPS_DATA_HOSTS is empty") {
 		t.Errorf("no hosts: %v", err)

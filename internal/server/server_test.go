@@ -19,6 +19,7 @@ import (
 
 	"github.com/computewps/computewps/internal/auth"
 	"github.com/computewps/computewps/internal/config"
+	"github.com/computewps/computewps/internal/dap/daptest"
 	"github.com/computewps/computewps/internal/jobs"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/processes"
@@ -52,7 +53,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := daptest.Run(m)
 	if sampleDir != "" {
 		os.RemoveAll(sampleDir)
 	}
@@ -693,5 +694,62 @@ func TestFailedJobSaysWhy(t *testing.T) {
 		if text := done.Status.Failed.Report.Exception[0].Text; !strings.Contains(text, c.want) {
 			t.Errorf("failure %q, want it to contain %q", text, c.want)
 		}
+	}
+}
+
+// TestOPeNDAPInput subsets a dataset served over OPeNDAP by another process
+// on an allowed host, and checks the result equals the same subset of the
+// local file.
+func TestOPeNDAPInput(t *testing.T) {
+	dapSrv := daptest.Start(t, daptest.Config{Root: samples(t)})
+	host := strings.TrimPrefix(dapSrv.Base, "http://")
+	e := start(t, map[string]string{"WPS_DATA_HOSTS": host})
+	d := `[{"id": "d", "time": {"start": "2000-06-01", "end": "2000-06-03", "crs": "timestamps"}, "lat": {"start": -20, "end": 20, "crs": "values"}, "lon": {"start": 170, "end": 200, "crs": "values"}}]`
+	op := `[{"name": "CDAT.subset", "result": "s", "domain": "d", "input": ["v"]}]`
+	results := map[string][]float64{}
+	for _, uri := range []string{dapSrv.URL + "tas_day_2000.nc", e.fileURI("tas_day_2000.nc")} {
+		v := fmt.Sprintf(`[{"uri": %q, "id": "tas|v"}]`, uri)
+		acc, body := parseDoc(t, e.do("POST", "/wps", strings.NewReader(executeXML("CDAT.subset", v, d, op, ""))))
+		if acc.StatusLocation == "" {
+			t.Fatalf("%s:\n%s", uri, body)
+		}
+		done := e.wait(acc.StatusLocation)
+		if done.state() != "ProcessSucceeded" {
+			t.Fatalf("%s: %+v", uri, done.Status.Failed)
+		}
+		vals, shape := e.download(outputVariable(t, done).URI, "tas")
+		if fmt.Sprint(shape) != "[3 8 7]" {
+			t.Fatalf("%s: shape %v, want [3 8 7]", uri, shape)
+		}
+		results[uri] = vals
+	}
+	remote, local := results[dapSrv.URL+"tas_day_2000.nc"], results[e.fileURI("tas_day_2000.nc")]
+	for i := range local {
+		if remote[i] != local[i] {
+			t.Fatalf("value %d over OPeNDAP %v, locally %v", i, remote[i], local[i])
+		}
+	}
+	// libnetcdf asked the server for the hyperslab, not the whole variable.
+	constrained := false
+	for _, r := range dapSrv.Requests(t) {
+		if strings.Contains(r, ".dods?") && strings.Contains(r, "tas") && (strings.Contains(r, "[151:153]") || strings.Contains(r, "%5b151:153%5d")) {
+			constrained = true
+		}
+	}
+	if !constrained {
+		t.Errorf("no constrained .dods request for the subset among %v", dapSrv.Requests(t))
+	}
+
+	// Another host is refused, and an allowed host with a missing dataset fails with a clear message.
+	v := `[{"uri": "http://127.0.0.2:9/tas.nc", "id": "tas|v"}]`
+	ex, _ := parseDoc(t, e.do("POST", "/wps", strings.NewReader(executeXML("CDAT.subset", v, d, op, ""))))
+	if len(ex.Exceptions) != 1 || !strings.Contains(ex.Exceptions[0].Text, "not in the list of allowed data hosts") {
+		t.Errorf("other host: %+v", ex.Exceptions)
+	}
+	v = fmt.Sprintf(`[{"uri": %q, "id": "tas|v"}]`, dapSrv.URL+"nope.nc")
+	acc, _ := parseDoc(t, e.do("POST", "/wps", strings.NewReader(executeXML("CDAT.subset", v, d, op, ""))))
+	done := e.wait(acc.StatusLocation)
+	if done.state() != "ProcessFailed" || !strings.Contains(done.Status.Failed.Report.Exception[0].Text, "nope.nc") {
+		t.Errorf("missing remote dataset: %+v", done.Status.Failed)
 	}
 }
