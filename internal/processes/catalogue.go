@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/computewps/computewps/internal/ops"
 	"github.com/computewps/computewps/internal/workflow"
 )
 
@@ -18,7 +19,15 @@ type Process struct {
 	workflow.ProcessSpec
 	Title    string
 	Abstract string // what it does; the inputs and parameters are appended
+	// Build makes the lazy result of one operation from its inputs. Errors
+	// caused by the request or the data should be *UserError or an ops error.
+	Build func(c *Call, inputs []ops.Array) (ops.Array, error)
 }
+
+// registry holds the processes; each registers itself from its own file.
+var registry []*Process
+
+func register(p *Process) { registry = append(registry, p) }
 
 // Catalogue is the set of processes, looked up by identifier.
 type Catalogue struct {
@@ -26,45 +35,8 @@ type Catalogue struct {
 	ids  []string
 }
 
-var commonParams = []workflow.ParamSpec{
-	{Name: "variable", Type: "str", Min: 1, Max: 1, Help: "Name of the variable to compute on, when an input holds several."},
-}
-
-// Default is the catalogue this server runs.
-func Default() *Catalogue {
-	return New(
-		&Process{
-			ProcessSpec: workflow.ProcessSpec{
-				Identifier: "CDAT.subset", MinInputs: 1, MaxInputs: 1,
-				Params: append([]workflow.ParamSpec{
-					{Name: "method", Type: "str", Min: 1, Max: 1, Choices: []string{"nearest", "pad", "backfill"},
-						Help: "How a single value (start equal to end) that is not on a coordinate is matched: nearest, pad (the point before) or backfill (the point after)."},
-				}, commonParams...),
-			},
-			Title: "Subset",
-			Abstract: "Selects a region of a variable with the operation's domain. Each dimension of the domain is given in " +
-				"indices (zero-based, end exclusive), values (coordinate values, both ends inclusive) or timestamps " +
-				"(dates such as 1980-01 or 1980-01-15T12:00 in the variable's calendar, both ends inclusive, a partial date " +
-				"covering its whole month or year). Equal start and end select one point. Longitude ranges may cross the " +
-				"0/360 or -180/180 seam. Dimensions may be named as in the file or by axis (lat, latitude, lon, longitude, time, lev).",
-		},
-		&Process{
-			ProcessSpec: workflow.ProcessSpec{
-				Identifier: "CDAT.aggregate", MinInputs: 1, MaxInputs: -1, SameVariable: true,
-			},
-			Title: "Aggregate",
-			Abstract: "Joins inputs that hold the same variable split along time (one file per year, say) into one, in time " +
-				"order. The inputs must agree on the other dimensions, the units and the calendar, and must not overlap in " +
-				"time. A domain, if given, subsets the joined result.",
-		},
-		&Process{
-			ProcessSpec: workflow.ProcessSpec{Identifier: workflow.Container, MinInputs: 1, MaxInputs: -1},
-			Title:       "Workflow",
-			Abstract: "Groups operations so that one request returns several results: each input of the workflow is an " +
-				"output. Its domain applies to the operations that have none, and its parameters to those that lack them.",
-		},
-	)
-}
+// Default is the catalogue this server runs: every registered process.
+func Default() *Catalogue { return New(registry...) }
 
 // New builds a catalogue.
 func New(procs ...*Process) *Catalogue {

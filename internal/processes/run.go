@@ -173,27 +173,33 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Array, 
 		}
 		inputs = append(inputs, a)
 	}
-	var out ops.Array
-	var err error
-	switch op.Identifier {
-	case "CDAT.subset":
-		out = inputs[0]
-	case "CDAT.aggregate":
-		if out, err = ops.Aggregate(inputs); err != nil {
-			return nil, &UserError{Text: err.Error()}
-		}
-	default:
+	p, ok := r.cat.Lookup(op.Identifier)
+	if !ok || p.Build == nil {
 		return nil, fmt.Errorf("process %s has no implementation", op.Identifier)
 	}
-	if d := r.w.DomainOf(op); d != nil {
-		method, _ := op.Param("method")
-		out, err = ops.Subset(out, d.Dims, method, func(msg string) { r.progress(0, msg) })
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return p.Build(&Call{r: r, Op: op}, inputs)
 }
+
+// Call is what a process's Build gets besides its inputs.
+type Call struct {
+	r  *runner
+	Op *workflow.Operation
+}
+
+// Subset applies the operation's domain, if it has one, to a. A process
+// calls it where the domain belongs: on its inputs before a reduction, on
+// the joined result for aggregate.
+func (c *Call) Subset(a ops.Array) (ops.Array, error) {
+	d := c.r.w.DomainOf(c.Op)
+	if d == nil {
+		return a, nil
+	}
+	method, _ := c.Op.Param("method")
+	return ops.Subset(a, d.Dims, method, func(msg string) { c.r.progress(0, msg) })
+}
+
+// Progress reports a message while the workflow is being built.
+func (c *Call) Progress(msg string) { c.r.progress(0, msg) }
 
 func (r *runner) provenance(op *workflow.Operation, a ops.Array) []netcdf.Attr {
 	attrs := []netcdf.Attr{
