@@ -108,7 +108,7 @@ func BenchmarkSubsetBox(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Write(context.Background(), out, sub, WriteOptions{}); err != nil {
+		if _, err := Write(context.Background(), out, Dataset{sub}, WriteOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		ds.Close()
@@ -148,7 +148,7 @@ func BenchmarkAggregateCopy(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Write(context.Background(), out, agg, WriteOptions{}); err != nil {
+		if _, err := Write(context.Background(), out, Dataset{agg}, WriteOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		ds.Close()

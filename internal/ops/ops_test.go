@@ -375,7 +375,7 @@ func cdo(t *testing.T, args ...string) {
 func writeResult(t *testing.T, a Array) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "out.nc")
-	if _, err := Write(context.Background(), path, a, WriteOptions{SlabBytes: 1 << 16, Deflate: 1}); err != nil {
+	if _, err := Write(context.Background(), path, Dataset{a}, WriteOptions{SlabBytes: 1 << 16, Deflate: 1}); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -500,7 +500,7 @@ func TestWriteStreamsInSlabs(t *testing.T) {
 	rec := &recordingArray{Array: tas}
 	path := filepath.Join(t.TempDir(), "out.nc")
 	const slab = 3 * 36 * 72 * 8 // three time steps
-	if _, err := Write(context.Background(), path, rec, WriteOptions{SlabBytes: slab}); err != nil {
+	if _, err := Write(context.Background(), path, Dataset{rec}, WriteOptions{SlabBytes: slab}); err != nil {
 		t.Fatal(err)
 	}
 	if rec.maxElems*8 > slab {
@@ -530,7 +530,7 @@ func TestWriteCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	path := filepath.Join(t.TempDir(), "out.nc")
-	if _, err := Write(ctx, path, tas, WriteOptions{}); err == nil {
+	if _, err := Write(ctx, path, Dataset{tas}, WriteOptions{}); err == nil {
 		t.Fatal("write with a cancelled context succeeded")
 	}
 	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*")); len(matches) != 0 {

@@ -22,10 +22,14 @@ type WriteOptions struct {
 	Deflate   int                     // deflate level, 0 for none
 }
 
-// Write streams a to a new NetCDF-4 file at path, a slab at a time. The
-// file appears at path only when it is complete; on error nothing is left.
-// It returns the size of the file in bytes.
-func Write(ctx context.Context, path string, a Array, opt WriteOptions) (size int64, err error) {
+// Dataset is the result of an operation: one or more variables whose
+// dimensions of the same name agree.
+type Dataset []Array
+
+// Write streams the variables of ds to a new NetCDF-4 file at path, a slab
+// at a time. The file appears at path only when it is complete; on error
+// nothing is left. It returns the size of the file in bytes.
+func Write(ctx context.Context, path string, ds Dataset, opt WriteOptions) (size int64, err error) {
 	defer func() { err = hideOutputPath(err, path) }()
 	if opt.SlabBytes <= 0 {
 		opt.SlabBytes = 32 << 20
@@ -42,15 +46,20 @@ func Write(ctx context.Context, path string, a Array, opt WriteOptions) (size in
 			os.Remove(tmp)
 		}
 	}()
-	w := &writer{f: f, m: a.Meta(), opt: opt}
+	if len(ds) == 0 {
+		return 0, fmt.Errorf("ops: nothing to write")
+	}
+	w := &writer{f: f, ds: ds, opt: opt}
 	if err := w.define(); err != nil {
 		return 0, err
 	}
 	if err := w.writeCoords(); err != nil {
 		return 0, err
 	}
-	if err := w.writeData(ctx, a); err != nil {
-		return 0, err
+	for _, v := range w.vars {
+		if err := w.writeData(ctx, v); err != nil {
+			return 0, err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return 0, err
@@ -78,13 +87,20 @@ func hideOutputPath(err error, path string) error {
 
 type writer struct {
 	f      *netcdf.File
-	m      *Meta
+	ds     Dataset
 	opt    WriteOptions
-	dimIDs []int
+	dims   []Dim          // every dimension, in order of first use
+	dimIDs map[string]int // netCDF ids by name
 	coords []coordVar
-	varID  int
-	fill   float64
-	isInt  bool
+	vars   []dataVar
+	total  int64 // elements of all variables, for progress
+	done   int64
+}
+
+type dataVar struct {
+	a    Array
+	id   int
+	fill float64
 }
 
 type coordVar struct {
@@ -94,9 +110,22 @@ type coordVar struct {
 }
 
 func (w *writer) define() error {
-	m := w.m
+	w.dimIDs = map[string]int{}
+	for _, a := range w.ds {
+		m := a.Meta()
+		for _, d := range m.Dims {
+			if i := indexOfDim(w.dims, d.Name); i >= 0 {
+				if w.dims[i].Len != d.Len {
+					return fmt.Errorf("variables disagree on dimension %q: %d points against %d", d.Name, w.dims[i].Len, d.Len)
+				}
+				continue
+			}
+			w.dims = append(w.dims, d)
+		}
+		w.total += m.Size()
+	}
 	bndsDim := -1
-	for _, d := range m.Dims {
+	for _, d := range w.dims {
 		length := d.Len
 		if d.Coord != nil && d.Coord.Axis == cf.AxisT {
 			length = 0 // unlimited, like CDO, so files can be appended to
@@ -105,9 +134,9 @@ func (w *writer) define() error {
 		if err != nil {
 			return err
 		}
-		w.dimIDs = append(w.dimIDs, id)
+		w.dimIDs[d.Name] = id
 	}
-	for i, d := range m.Dims {
+	for _, d := range w.dims {
 		c := d.Coord
 		if c == nil || c.Synthetic {
 			continue
@@ -117,7 +146,7 @@ func (w *writer) define() error {
 		if isIntType(t) && !integral(c.Values) {
 			t = netcdf.Double
 		}
-		id, err := w.f.DefVar(c.Name, t, []int{w.dimIDs[i]})
+		id, err := w.f.DefVar(c.Name, t, []int{w.dimIDs[d.Name]})
 		if err != nil {
 			return err
 		}
@@ -137,7 +166,7 @@ func (w *writer) define() error {
 		if c.Bounds != nil {
 			if bndsDim < 0 {
 				name := "bnds"
-				if m.DimIndex(name) >= 0 {
+				if indexOfDim(w.dims, name) >= 0 {
 					name = "nv2"
 				}
 				if bndsDim, err = w.f.DefDim(name, 2); err != nil {
@@ -147,7 +176,7 @@ func (w *writer) define() error {
 			if err := w.f.PutAttr(id, netcdf.Attr{Name: "bounds", Value: bname}); err != nil {
 				return err
 			}
-			if cv.bndsID, err = w.f.DefVar(bname, t, []int{w.dimIDs[i], bndsDim}); err != nil {
+			if cv.bndsID, err = w.f.DefVar(bname, t, []int{w.dimIDs[d.Name], bndsDim}); err != nil {
 				return err
 			}
 			for _, at := range c.BoundsAttrs {
@@ -160,14 +189,43 @@ func (w *writer) define() error {
 		}
 		w.coords = append(w.coords, cv)
 	}
-	id, err := w.f.DefVar(m.Name, m.Type, w.dimIDs)
-	if err != nil {
-		return err
+	for _, a := range w.ds {
+		v, err := w.defineVar(a.Meta())
+		if err != nil {
+			return err
+		}
+		v.a = a
+		w.vars = append(w.vars, v)
 	}
-	w.varID = id
-	w.isInt = isIntType(m.Type)
+	for _, at := range globalAttrs(w.ds[0].Meta().Global, w.opt) {
+		if err := w.f.PutAttr(netcdf.Global, at); err != nil {
+			return err
+		}
+	}
+	return w.f.EndDef()
+}
+
+func indexOfDim(dims []Dim, name string) int {
+	for i, d := range dims {
+		if d.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (w *writer) defineVar(m *Meta) (dataVar, error) {
+	ids := make([]int, len(m.Dims))
+	for i, d := range m.Dims {
+		ids[i] = w.dimIDs[d.Name]
+	}
+	id, err := w.f.DefVar(m.Name, m.Type, ids)
+	if err != nil {
+		return dataVar{}, err
+	}
+	v := dataVar{id: id}
 	fill, hasFill := fillOf(m)
-	w.fill = fill
+	v.fill = fill
 	for _, at := range m.Attrs {
 		switch at.Name {
 		case "_FillValue", "missing_value", "coordinates", "cell_measures":
@@ -176,32 +234,27 @@ func (w *writer) define() error {
 			continue
 		}
 		if err := w.f.PutAttr(id, at); err != nil {
-			return err
+			return v, err
 		}
 	}
 	if hasFill {
 		if err := w.f.PutAttr(id, typedAttr("_FillValue", m.Type, fill)); err != nil {
-			return err
+			return v, err
 		}
 	}
 	if len(m.Dims) > 0 {
 		if w.opt.Deflate > 0 {
 			if err := w.f.SetDeflate(id, true, w.opt.Deflate); err != nil {
-				return err
+				return v, err
 			}
 		}
 		if chunks := chunkShape(m); chunks != nil {
 			if err := w.f.SetChunking(id, chunks); err != nil {
-				return err
+				return v, err
 			}
 		}
 	}
-	for _, at := range globalAttrs(m.Global, w.opt) {
-		if err := w.f.PutAttr(netcdf.Global, at); err != nil {
-			return err
-		}
-	}
-	return w.f.EndDef()
+	return v, nil
 }
 
 // fillOf returns the fill value to write: the source's _FillValue or
@@ -320,19 +373,19 @@ func (w *writer) writeCoords() error {
 	return nil
 }
 
-// writeData copies the array slab by slab: whole rows of the first
+// writeData copies one variable slab by slab: whole rows of the first
 // dimension whose remaining dimensions fit in SlabBytes, else rows of the
 // next dimension down.
-func (w *writer) writeData(ctx context.Context, a Array) error {
-	shape := w.m.Shape()
+func (w *writer) writeData(ctx context.Context, v dataVar) error {
+	m := v.a.Meta()
+	shape := m.Shape()
 	nd := len(shape)
-	total := w.m.Size()
 	if nd == 0 {
 		buf := make([]float64, 1)
-		if err := a.Read(ctx, nil, nil, nil, buf); err != nil {
+		if err := v.a.Read(ctx, nil, nil, nil, buf); err != nil {
 			return err
 		}
-		return w.put(nil, nil, buf)
+		return w.put(v, nil, nil, buf)
 	}
 	k := 0
 	for ; k < nd-1; k++ {
@@ -345,7 +398,6 @@ func (w *writer) writeData(ctx context.Context, a Array) error {
 	rows = min(rows, shape[k])
 	buf := make([]float64, rows*rowElems)
 	outer := make([]int, k) // index over dims before k
-	var done int64
 	for {
 		for r := 0; r < shape[k]; r += rows {
 			if err := ctx.Err(); err != nil {
@@ -362,15 +414,15 @@ func (w *writer) writeData(ctx context.Context, a Array) error {
 				start[i], count[i] = 0, shape[i]
 			}
 			slab := buf[:n*rowElems]
-			if err := a.Read(ctx, start, count, nil, slab); err != nil {
+			if err := v.a.Read(ctx, start, count, nil, slab); err != nil {
 				return err
 			}
-			if err := w.put(start, count, slab); err != nil {
+			if err := w.put(v, start, count, slab); err != nil {
 				return err
 			}
-			done += int64(len(slab))
+			w.done += int64(len(slab))
 			if w.opt.Progress != nil {
-				w.opt.Progress(done, total)
+				w.opt.Progress(w.done, w.total)
 			}
 		}
 		i := k - 1
@@ -387,14 +439,14 @@ func (w *writer) writeData(ctx context.Context, a Array) error {
 	}
 }
 
-func (w *writer) put(start, count []int, data []float64) error {
+func (w *writer) put(v dataVar, start, count []int, data []float64) error {
 	for i, x := range data {
 		if math.IsNaN(x) {
-			data[i] = w.fill
+			data[i] = v.fill
 		}
 	}
-	if err := w.f.Write(w.varID, start, count, data); err != nil {
-		return fmt.Errorf("writing %s: %w", w.m.Name, err)
+	if err := w.f.Write(v.id, start, count, data); err != nil {
+		return fmt.Errorf("writing %s: %w", v.a.Meta().Name, err)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ type Process struct {
 	Abstract string // what it does; the inputs and parameters are appended
 	// Build makes the lazy result of one operation from its inputs. Errors
 	// caused by the request or the data should be *UserError or an ops error.
-	Build func(c *Call, inputs []ops.Array) (ops.Array, error)
+	Build func(c *Call, inputs []ops.Dataset) (ops.Dataset, error)
 }
 
 // registry holds the processes; each registers itself from its own file.

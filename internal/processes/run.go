@@ -47,7 +47,7 @@ func (e *UserError) Error() string { return e.Text }
 
 // Run executes a validated workflow and writes its outputs.
 func (c *Catalogue) Run(ctx context.Context, w *workflow.Workflow, env Env) ([]Result, error) {
-	r := &runner{cat: c, w: w, env: env, arrays: map[string]ops.Array{}, open: map[string]*cf.Dataset{}}
+	r := &runner{cat: c, w: w, env: env, values: map[string]ops.Dataset{}, open: map[string]*cf.Dataset{}}
 	defer r.close()
 	results, err := r.run(ctx)
 	if err != nil {
@@ -63,7 +63,7 @@ type runner struct {
 	cat    *Catalogue
 	w      *workflow.Workflow
 	env    Env
-	arrays map[string]ops.Array
+	values map[string]ops.Dataset // results of variables and operations, by node name
 	open   map[string]*cf.Dataset
 	last   int
 }
@@ -83,29 +83,32 @@ func (r *runner) progress(pct int, msg string) {
 func (r *runner) run(ctx context.Context) ([]Result, error) {
 	r.progress(0, "Validating workflow")
 	for _, op := range r.w.Order {
-		a, err := r.build(ctx, op)
+		ds, err := r.build(ctx, op)
 		if err != nil {
 			return nil, fmt.Errorf("operation %q (%s): %w", op.Result, op.Identifier, err)
 		}
-		r.arrays[op.Result] = a
+		if len(ds) == 0 {
+			return nil, fmt.Errorf("operation %q (%s) produced no variable", op.Result, op.Identifier)
+		}
+		r.values[op.Result] = ds
 	}
 	if err := os.MkdirAll(r.env.OutDir, 0o750); err != nil {
 		return nil, err
 	}
 	var total, before int64
 	for _, op := range r.w.Outputs {
-		total += r.arrays[op.Result].Meta().Size()
+		total += size(r.values[op.Result])
 	}
 	var results []Result
 	for _, op := range r.w.Outputs {
-		a := r.arrays[op.Result]
+		ds := r.values[op.Result]
 		name := fmt.Sprintf("%s_%s_%s.nc", op.Identifier, safeName(op.Result), randomHex(4))
 		path := filepath.Join(r.env.OutDir, name)
 		r.progress(r.percent(before, total), "Writing "+name)
-		size, err := ops.Write(ctx, path, a, ops.WriteOptions{
+		n, err := ops.Write(ctx, path, ds, ops.WriteOptions{
 			SlabBytes: r.env.SlabBytes,
 			Deflate:   1,
-			Global:    r.provenance(op, a),
+			Global:    r.provenance(op, ds),
 			History:   fmt.Sprintf("%s ComputeWPS %s: %s", time.Now().UTC().Format(time.RFC3339), r.env.Version, op.Identifier),
 			Progress: func(done, _ int64) {
 				if p := r.percent(before+done, total); p != r.last {
@@ -117,10 +120,18 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 		if err != nil {
 			return results, fmt.Errorf("operation %q (%s): %w", op.Result, op.Identifier, err)
 		}
-		before += a.Meta().Size()
-		results = append(results, Result{Op: op.Result, Name: name, Path: path, Size: size, VarID: a.Meta().Name + "|" + op.Result})
+		before += size(ds)
+		results = append(results, Result{Op: op.Result, Name: name, Path: path, Size: n, VarID: ds[0].Meta().Name + "|" + op.Result})
 	}
 	return results, nil
+}
+
+func size(ds ops.Dataset) int64 {
+	var n int64
+	for _, a := range ds {
+		n += a.Meta().Size()
+	}
+	return n
 }
 
 func (r *runner) percent(done, total int64) int {
@@ -130,9 +141,9 @@ func (r *runner) percent(done, total int64) int {
 	return int(min(99, 100*done/total))
 }
 
-func (r *runner) input(ctx context.Context, name string) (ops.Array, error) {
-	if a, ok := r.arrays[name]; ok {
-		return a, nil
+func (r *runner) input(ctx context.Context, name string) (ops.Dataset, error) {
+	if ds, ok := r.values[name]; ok {
+		return ds, nil
 	}
 	v, ok := r.w.Variables[name]
 	if !ok {
@@ -160,18 +171,18 @@ func (r *runner) input(ctx context.Context, name string) (ops.Array, error) {
 	if err != nil {
 		return nil, &UserError{Text: err.Error()}
 	}
-	r.arrays[name] = a
-	return a, nil
+	r.values[name] = ops.Dataset{a}
+	return r.values[name], nil
 }
 
-func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Array, error) {
-	var inputs []ops.Array
+func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset, error) {
+	var inputs []ops.Dataset
 	for _, in := range op.Inputs {
-		a, err := r.input(ctx, in)
+		ds, err := r.input(ctx, in)
 		if err != nil {
 			return nil, err
 		}
-		inputs = append(inputs, a)
+		inputs = append(inputs, ds)
 	}
 	p, ok := r.cat.Lookup(op.Identifier)
 	if !ok || p.Build == nil {
@@ -186,28 +197,40 @@ type Call struct {
 	Op *workflow.Operation
 }
 
-// Subset applies the operation's domain, if it has one, to a. A process
-// calls it where the domain belongs: on its inputs before a reduction, on
-// the joined result for aggregate.
-func (c *Call) Subset(a ops.Array) (ops.Array, error) {
+// Subset applies the operation's domain, if it has one, to every variable
+// of ds. A process calls it where the domain belongs: on its inputs before
+// a reduction, on the joined result for aggregate.
+func (c *Call) Subset(ds ops.Dataset) (ops.Dataset, error) {
 	d := c.r.w.DomainOf(c.Op)
 	if d == nil {
-		return a, nil
+		return ds, nil
 	}
 	method, _ := c.Op.Param("method")
-	return ops.Subset(a, d.Dims, method, func(msg string) { c.r.progress(0, msg) })
+	out := make(ops.Dataset, len(ds))
+	for i, a := range ds {
+		s, err := ops.Subset(a, d.Dims, method, func(msg string) { c.r.progress(0, msg) })
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 // Progress reports a message while the workflow is being built.
 func (c *Call) Progress(msg string) { c.r.progress(0, msg) }
 
-func (r *runner) provenance(op *workflow.Operation, a ops.Array) []netcdf.Attr {
+func (r *runner) provenance(op *workflow.Operation, ds ops.Dataset) []netcdf.Attr {
+	var sources []string
+	for _, a := range ds {
+		sources = append(sources, a.Meta().Sources...)
+	}
 	attrs := []netcdf.Attr{
 		{Name: "provenance.wps_identifier", Value: r.w.Identifier},
 		{Name: "provenance.wps_server", Value: r.env.Server},
 		{Name: "computewps_version", Value: r.env.Version},
 		{Name: "computewps_process", Value: op.Identifier},
-		{Name: "computewps_inputs", Value: strings.Join(a.Meta().Sources, " ")},
+		{Name: "computewps_inputs", Value: strings.Join(unique(sources), " ")},
 	}
 	if d := r.w.DomainOf(op); d != nil {
 		attrs = append(attrs, netcdf.Attr{Name: "computewps_domain", Value: d.JSON})
@@ -232,6 +255,18 @@ func userFacing(err error) error {
 		return &UserError{Text: err.Error()}
 	}
 	return err
+}
+
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func safeName(s string) string {

@@ -25,7 +25,7 @@ func init() {
 			"(dates such as 1980-01 or 1980-01-15T12:00 in the variable's calendar, both ends inclusive, a partial date " +
 			"covering its whole month or year). Equal start and end select one point. Longitude ranges may cross the " +
 			"0/360 or -180/180 seam. Dimensions may be named as in the file or by axis (lat, latitude, lon, longitude, time, lev).",
-		Build: func(c *Call, in []ops.Array) (ops.Array, error) { return c.Subset(in[0]) },
+		Build: func(c *Call, in []ops.Dataset) (ops.Dataset, error) { return c.Subset(in[0]) },
 	})
 	register(&Process{
 		ProcessSpec: workflow.ProcessSpec{
@@ -35,12 +35,17 @@ func init() {
 		Abstract: "Joins inputs that hold the same variable split along time (one file per year, say) into one, in time " +
 			"order. The inputs must agree on the other dimensions, the units and the calendar, and must not overlap in " +
 			"time. A domain, if given, subsets the joined result.",
-		Build: func(c *Call, in []ops.Array) (ops.Array, error) {
-			a, err := ops.Aggregate(in)
+		Build: func(c *Call, in []ops.Dataset) (ops.Dataset, error) {
+			// Each input holds the one variable checked at validation.
+			parts := make([]ops.Array, len(in))
+			for i, ds := range in {
+				parts[i] = ds[0]
+			}
+			a, err := ops.Aggregate(parts)
 			if err != nil {
 				return nil, &UserError{Text: err.Error()}
 			}
-			return c.Subset(a)
+			return c.Subset(ops.Dataset{a})
 		},
 	})
 	register(&Process{
