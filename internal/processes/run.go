@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,7 +189,72 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 	if !ok || p.Build == nil {
 		return nil, fmt.Errorf("process %s has no implementation", op.Identifier)
 	}
-	return p.Build(&Call{r: r, Op: op}, inputs)
+	c := &Call{r: r, Op: op}
+	// "variable" picks the one variable the process computes on; the others
+	// are carried through unchanged.
+	var passed ops.Dataset
+	if name, ok := op.Param("variable"); ok {
+		for i, ds := range inputs {
+			var keep ops.Dataset
+			for _, a := range ds {
+				if a.Meta().Name == name {
+					keep = append(keep, a)
+				} else if i == 0 {
+					passed = append(passed, a)
+				}
+			}
+			if len(keep) == 0 {
+				return nil, &UserError{Text: fmt.Sprintf("variable %q is not in input %q", name, op.Inputs[i])}
+			}
+			inputs[i] = keep
+		}
+	}
+	out, err := p.Build(c, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if op.Gridder != nil {
+		if applyGridder == nil {
+			return nil, &UserError{Text: "regridding is not supported by this server"}
+		}
+		if out, err = applyGridder(c, out, op.Gridder); err != nil {
+			return nil, err
+		}
+	}
+	out = append(out, passed...)
+	return common(op, out)
+}
+
+// applyGridder regrids the result of an operation that has a gridder; the
+// regridding code sets it.
+var applyGridder func(c *Call, ds ops.Dataset, g *workflow.Gridder) (ops.Dataset, error)
+
+// common applies the parameters every process takes to its result:
+// fillna (a number for missing values) and rename (old|new pairs).
+func common(op *workflow.Operation, ds ops.Dataset) (ops.Dataset, error) {
+	if v, ok := op.Param("fillna"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return nil, &UserError{Text: fmt.Sprintf("fillna must be a number, got %q", v)}
+		}
+		for i, a := range ds {
+			ds[i] = ops.FillNA(a, f)
+		}
+	}
+	pairs := op.Params["rename"]
+	for k := 0; k+1 < len(pairs); k += 2 {
+		found := false
+		for i, a := range ds {
+			if a.Meta().Name == pairs[k] {
+				ds[i] = ops.Rename(a, pairs[k+1])
+				found = true
+			}
+		}
+		if !found {
+			return nil, &UserError{Text: fmt.Sprintf("rename: variable %q is not in the result", pairs[k])}
+		}
+	}
+	return ds, nil
 }
 
 // Call is what a process's Build gets besides its inputs.

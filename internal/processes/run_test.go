@@ -137,3 +137,36 @@ func TestRunCancelledLeavesNothing(t *testing.T) {
 		t.Errorf("a cancelled run left %v", left)
 	}
 }
+
+func TestRunCommonParameters(t *testing.T) {
+	data, env := setup(t)
+	v := fmt.Sprintf(`[{"uri": %q, "id": "pr|p"}]`, filepath.Join(data, "pr_mon_360day.nc"))
+	op := `[{"name": "CDAT.subset", "result": "s", "input": ["p"], "domain": "d", "fillna": "0", "rename": "pr|precip", "variable": "pr"}]`
+	res, err := Default().Run(context.Background(), parse(t, "CDAT.subset", v, `[{"id": "d", "time": {"start": 0, "end": 1, "crs": "indices"}}]`, op), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].VarID != "precip|s" {
+		t.Errorf("var id %q, want precip|s", res[0].VarID)
+	}
+	f, err := netcdf.Open(res[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pv, err := f.Var("precip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, 2)
+	if err := f.Read(pv.ID, []int{0, 0, 2}, []int{1, 1, 2}, nil, got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 0 || got[1] != float64(float32(sample.Pr(0, 0, 3))) {
+		t.Errorf("corner after fillna = %v, want [0 %v]", got, sample.Pr(0, 0, 3))
+	}
+	bad := `[{"name": "CDAT.subset", "result": "s", "input": ["p"], "rename": "tas|x"}]`
+	if _, err := Default().Run(context.Background(), parse(t, "CDAT.subset", v, "[]", bad), env); err == nil || !strings.Contains(err.Error(), `rename: variable "tas" is not in the result`) {
+		t.Errorf("rename of a missing variable: %v", err)
+	}
+}

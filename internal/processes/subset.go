@@ -7,7 +7,9 @@ import (
 
 // commonParams are accepted by every process that computes on variables.
 var commonParams = []workflow.ParamSpec{
-	{Name: "variable", Type: "str", Min: 1, Max: 1, Help: "Name of the variable to compute on, when an input holds several."},
+	{Name: "variable", Type: "str", Min: 1, Max: 1, Help: "Name of the variable to compute on, when an input holds several; the others are carried through unchanged."},
+	{Name: "rename", Type: "list", Min: 2, Max: -1, Help: "Pairs old|new renaming variables of the result, e.g. pr|pr_max."},
+	{Name: "fillna", Type: "float", Min: 1, Max: 1, Help: "A number that replaces missing values in the result."},
 }
 
 func init() {
@@ -30,6 +32,7 @@ func init() {
 	register(&Process{
 		ProcessSpec: workflow.ProcessSpec{
 			Identifier: "CDAT.aggregate", MinInputs: 1, MaxInputs: -1, SameVariable: true,
+			Params: commonParams[1:], // rename and fillna; every input holds the same single variable
 		},
 		Title: "Aggregate",
 		Abstract: "Joins inputs that hold the same variable split along time (one file per year, say) into one, in time " +
