@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/computewps/computewps/internal/auth"
 	"github.com/computewps/computewps/internal/config"
 	"github.com/computewps/computewps/internal/jobs"
 	"github.com/computewps/computewps/internal/processes"
@@ -148,8 +147,12 @@ func serve(ctx context.Context) error {
 	}
 	cat := processes.Default()
 	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts, Self: cfg.SelfHosts()}
-	var authn auth.Authenticator = auth.None{User: cfg.AnonymousUserName}
-	srv := server.New(server.Options{Config: cfg, Store: store, Catalogue: cat, Access: access, Authenticator: authn, Logger: log, Version: version})
+	ap, err := server.NewAuth(cfg, store, nil)
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	srv := server.New(server.Options{Config: cfg, Store: store, Catalogue: cat, Access: access,
+		Authenticator: ap.Authenticator, Login: ap.Login, Registrar: ap.Registrar, Logger: log, Version: version})
 
 	var runner *jobs.Runner
 	if cfg.Workers > 0 {

@@ -20,14 +20,24 @@ type Config struct {
 	Addr    string // WPS_ADDR: listen address
 	BaseURL string // WPS_BASE_URL: scheme://host[:port][/prefix] used in every absolute URL we emit
 
-	AuthEnabled       bool   // AUTH_ENABLED
-	KeycloakURL       string // AUTH_KEYCLOAK_URL
-	KeycloakRealm     string // AUTH_KEYCLOAK_REALM
-	OIDCIssuer        string // AUTH_OIDC_ISSUER
-	KeycloakClientID  string // AUTH_KEYCLOAK_CLIENT_ID
-	KeycloakSecret    string // AUTH_KEYCLOAK_CLIENT_SECRET
-	IntrospectionURL  string // AUTH_INTROSPECTION_URL
-	AnonymousUserName string // WPS_ANONYMOUS_USER: the single user of AUTH_ENABLED=false
+	AuthEnabled       bool          // AUTH_ENABLED
+	KeycloakURL       string        // AUTH_KEYCLOAK_URL
+	KeycloakRealm     string        // AUTH_KEYCLOAK_REALM
+	OIDCIssuer        string        // AUTH_OIDC_ISSUER
+	KeycloakClientID  string        // AUTH_KEYCLOAK_CLIENT_ID
+	KeycloakSecret    string        // AUTH_KEYCLOAK_CLIENT_SECRET
+	IntrospectionURL  string        // AUTH_INTROSPECTION_URL
+	RegAccessToken    string        // AUTH_KEYCLOAK_REG_ACCESS_TOKEN
+	Registration      string        // AUTH_REGISTRATION: openid-connect or default
+	RequiredRealmRole string        // AUTH_REQUIRED_REALM_ROLE
+	RequiredRole      string        // AUTH_REQUIRED_CLIENT_ROLE
+	RequiredScope     string        // AUTH_REQUIRED_SCOPE
+	Decisions         bool          // AUTH_KEYCLOAK_DECISIONS
+	CacheTTL          time.Duration // AUTH_CACHE_TTL
+	InactiveCacheTTL  time.Duration // AUTH_INACTIVE_CACHE_TTL
+	SecretKey         string        // AUTH_SECRET_KEY
+	SessionTTL        time.Duration // AUTH_SESSION_TTL
+	AnonymousUserName string        // WPS_ANONYMOUS_USER: the single user of AUTH_ENABLED=false
 
 	DataPath    string // DATA_PATH: job store (SQLite) and outputs
 	DatabaseURL string // DATABASE_URL: empty means SQLite under DataPath
@@ -71,6 +81,16 @@ var Vars = []Var{
 	{"AUTH_KEYCLOAK_CLIENT_ID", "", "The server's own confidential client (token introspection, browser login)."},
 	{"AUTH_KEYCLOAK_CLIENT_SECRET", "", "Secret of that client. Never logged."},
 	{"AUTH_INTROSPECTION_URL", "", "Overrides the discovered token introspection endpoint."},
+	{"AUTH_KEYCLOAK_REG_ACCESS_TOKEN", "", "Initial access token for dynamic client registration (KeyCloak realm setting). Empty: register anonymously. Never logged."},
+	{"AUTH_REGISTRATION", "openid-connect", "`openid-connect` (RFC 7591, from discovery; KeyCloak's clients-registrations/openid-connect) or `default` (KeyCloak's clients-registrations/default)."},
+	{"AUTH_REQUIRED_REALM_ROLE", "", "A realm role every token must carry (KeyCloak `realm_access.roles`)."},
+	{"AUTH_REQUIRED_CLIENT_ROLE", "", "A client role every token must carry: `client:role`, or `role` of AUTH_KEYCLOAK_CLIENT_ID (`resource_access`)."},
+	{"AUTH_REQUIRED_SCOPE", "", "A scope every token must carry."},
+	{"AUTH_KEYCLOAK_DECISIONS", "false", "`true`: ask KeyCloak Authorization Services for a decision on `<process>#execute` at every Execute (UMA grant, decision mode)."},
+	{"AUTH_CACHE_TTL", "5m", "Longest time an introspection or decision answer is reused (never past the token's expiry)."},
+	{"AUTH_INACTIVE_CACHE_TTL", "10s", "How long a token found inactive is remembered as such."},
+	{"AUTH_SECRET_KEY", "", "32 bytes in base64 that seal session cookies and stored registration tokens. Empty: a key is generated once in `DATA_PATH/auth.key`."},
+	{"AUTH_SESSION_TTL", "8h", "Length of a browser session after login."},
 	{"WPS_ANONYMOUS_USER", "anonymous", "Name of the single user when AUTH_ENABLED=false."},
 	{"DATA_PATH", "./data", "Directory for the SQLite job store and the outputs (`DATA_PATH/<user id>/<job id>/`)."},
 	{"DATABASE_URL", "", "Job store. Empty: SQLite at `DATA_PATH/compute-wps.db`; `sqlite:///path.db` also accepted."},
@@ -107,6 +127,16 @@ func Load(getenv func(string) string) (*Config, error) {
 		KeycloakClientID:  r.str("AUTH_KEYCLOAK_CLIENT_ID"),
 		KeycloakSecret:    r.str("AUTH_KEYCLOAK_CLIENT_SECRET"),
 		IntrospectionURL:  r.str("AUTH_INTROSPECTION_URL"),
+		RegAccessToken:    r.str("AUTH_KEYCLOAK_REG_ACCESS_TOKEN"),
+		Registration:      r.str("AUTH_REGISTRATION"),
+		RequiredRealmRole: r.str("AUTH_REQUIRED_REALM_ROLE"),
+		RequiredRole:      r.str("AUTH_REQUIRED_CLIENT_ROLE"),
+		RequiredScope:     r.str("AUTH_REQUIRED_SCOPE"),
+		Decisions:         r.boolean("AUTH_KEYCLOAK_DECISIONS"),
+		CacheTTL:          r.duration("AUTH_CACHE_TTL"),
+		InactiveCacheTTL:  r.duration("AUTH_INACTIVE_CACHE_TTL"),
+		SecretKey:         r.str("AUTH_SECRET_KEY"),
+		SessionTTL:        r.duration("AUTH_SESSION_TTL"),
 		AnonymousUserName: r.str("WPS_ANONYMOUS_USER"),
 		DataPath:          r.str("DATA_PATH"),
 		DatabaseURL:       r.str("DATABASE_URL"),
@@ -174,10 +204,26 @@ func (c *Config) validate() []string {
 				"set AUTH_KEYCLOAK_URL and AUTH_KEYCLOAK_REALM (or AUTH_OIDC_ISSUER), or set AUTH_ENABLED=false to run without authentication")
 		case hasKeycloak && (c.KeycloakURL == "" || c.KeycloakRealm == ""):
 			p = append(p, "AUTH_KEYCLOAK_URL and AUTH_KEYCLOAK_REALM must be set together")
-		default:
-			// Token introspection and browser login are not part of this release.
-			p = append(p, "authentication with an identity provider is not available in this release of ComputeWPS: set AUTH_ENABLED=false")
+		case hasKeycloak && c.OIDCIssuer != "":
+			p = append(p, "set either AUTH_KEYCLOAK_URL/AUTH_KEYCLOAK_REALM or AUTH_OIDC_ISSUER, not both")
 		}
+		if c.KeycloakClientID == "" || c.KeycloakSecret == "" {
+			p = append(p, "AUTH_KEYCLOAK_CLIENT_ID and AUTH_KEYCLOAK_CLIENT_SECRET must name the server's own confidential client (token introspection and browser login)")
+		}
+		for name, v := range map[string]string{"AUTH_KEYCLOAK_URL": c.KeycloakURL, "AUTH_OIDC_ISSUER": c.OIDCIssuer, "AUTH_INTROSPECTION_URL": c.IntrospectionURL} {
+			if v == "" {
+				continue
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				p = append(p, fmt.Sprintf("%s %q must be an absolute http(s) URL", name, v))
+			}
+		}
+	}
+	if c.Registration != "openid-connect" && c.Registration != "default" {
+		p = append(p, fmt.Sprintf("AUTH_REGISTRATION must be openid-connect or default, got %q", c.Registration))
+	}
+	if c.CacheTTL < 0 || c.InactiveCacheTTL < 0 || c.SessionTTL <= 0 {
+		p = append(p, "AUTH_CACHE_TTL and AUTH_INACTIVE_CACHE_TTL must not be negative, AUTH_SESSION_TTL must be positive")
 	}
 	if c.DataPath == "" {
 		p = append(p, "DATA_PATH must not be empty")
@@ -313,4 +359,12 @@ func (c *Config) SelfHosts() []string {
 		}
 	}
 	return hosts
+}
+
+// Issuer is the OpenID Connect issuer of the identity provider.
+func (c *Config) Issuer() string {
+	if c.KeycloakURL != "" {
+		return c.KeycloakURL + "/realms/" + c.KeycloakRealm
+	}
+	return strings.TrimRight(c.OIDCIssuer, "/")
 }

@@ -56,8 +56,21 @@ func TestAuthEnabledNeedsAProvider(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	_, err = Load(env(map[string]string{"AUTH_KEYCLOAK_URL": "https://kc.example.org/auth"}))
-	if err == nil || !strings.Contains(err.Error(), "must be set together") {
+	if err == nil || !strings.Contains(err.Error(), "must be set together") || !strings.Contains(err.Error(), "AUTH_KEYCLOAK_CLIENT_ID and AUTH_KEYCLOAK_CLIENT_SECRET") {
 		t.Fatalf("error %v", err)
+	}
+	c, err := Load(env(map[string]string{"AUTH_KEYCLOAK_URL": "https://kc.example.org/auth/", "AUTH_KEYCLOAK_REALM": "compute",
+		"AUTH_KEYCLOAK_CLIENT_ID": "wps", "AUTH_KEYCLOAK_CLIENT_SECRET": "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer() != "https://kc.example.org/auth/realms/compute" || !c.AuthEnabled {
+		t.Errorf("issuer %q", c.Issuer())
+	}
+	c, err = Load(env(map[string]string{"AUTH_OIDC_ISSUER": "http://127.0.0.1:4444/", "AUTH_INTROSPECTION_URL": "http://127.0.0.1:4445/admin/oauth2/introspect",
+		"AUTH_KEYCLOAK_CLIENT_ID": "wps", "AUTH_KEYCLOAK_CLIENT_SECRET": "s3cret", "AUTH_REQUIRED_SCOPE": "wps"}))
+	if err != nil || c.Issuer() != "http://127.0.0.1:4444" || c.RequiredScope != "wps" {
+		t.Fatalf("%v %+v", err, c)
 	}
 }
 

@@ -72,6 +72,17 @@ var migrations = []migration{
 			UNIQUE (job_id, name)
 		)`,
 	}},
+	// The OAuth2 client each user registered: its owner maps
+	// client-credentials tokens back to the user.
+	{version: 2, sqlite: []string{
+		`CREATE TABLE registered_clients (
+			user_id          INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+			client_id        TEXT    NOT NULL UNIQUE,
+			registration_uri TEXT    NOT NULL,
+			sealed_token     TEXT    NOT NULL,
+			created_at       INTEGER NOT NULL
+		)`,
+	}},
 }
 
 // Migrate creates or updates our tables, then River's. It is idempotent and

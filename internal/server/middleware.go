@@ -37,6 +37,12 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func (s *Server) logFrom(r *http.Request) *slog.Logger {
 	id, _ := r.Context().Value(requestIDKey).(string)
 	return s.log.With("request_id", id)

@@ -20,16 +20,18 @@ import (
 
 // Server is the HTTP service.
 type Server struct {
-	cfg     *config.Config
-	store   *jobs.Store
-	cat     *processes.Catalogue
-	access  *processes.Access
-	authn   auth.Authenticator
-	log     *slog.Logger
-	version string
-	api     *api.Handler
-	urls    urls
-	metrics *metrics
+	cfg       *config.Config
+	store     *jobs.Store
+	cat       *processes.Catalogue
+	access    *processes.Access
+	authn     auth.Authenticator
+	login     *auth.Login     // nil when authentication is off
+	registrar *auth.Registrar // nil when authentication is off
+	log       *slog.Logger
+	version   string
+	api       *api.Handler
+	urls      urls
+	metrics   *metrics
 }
 
 // Options are the parts a Server is built from.
@@ -39,6 +41,8 @@ type Options struct {
 	Catalogue     *processes.Catalogue
 	Access        *processes.Access
 	Authenticator auth.Authenticator
+	Login         *auth.Login
+	Registrar     *auth.Registrar
 	Logger        *slog.Logger
 	Version       string
 	Registry      prometheus.Registerer // nil: a private registry
@@ -48,7 +52,7 @@ type Options struct {
 func New(o Options) *Server {
 	s := &Server{
 		cfg: o.Config, store: o.Store, cat: o.Catalogue, access: o.Access, authn: o.Authenticator,
-		log: o.Logger, version: o.Version, urls: urls{base: o.Config.BaseURL},
+		login: o.Login, registrar: o.Registrar, log: o.Logger, version: o.Version, urls: urls{base: o.Config.BaseURL},
 	}
 	s.api = &api.Handler{Store: s.store, URLs: s.urls, DataPath: s.cfg.DataPath, PageSize: s.cfg.PageSize, Log: s.log}
 	s.metrics = newMetrics(o.Registry)
@@ -64,6 +68,10 @@ func (s *Server) Handler() http.Handler {
 	// may still call them.
 	mux.Handle("/wpsapi/", s.route("api", func(w http.ResponseWriter, r *http.Request) error {
 		r.URL.Path = "/wps/api/" + strings.TrimPrefix(r.URL.Path, "/wpsapi/")
+		return s.dispatch(w, r)
+	}))
+	mux.Handle("/wpsauth/", s.route("auth", func(w http.ResponseWriter, r *http.Request) error {
+		r.URL.Path = "/wps/auth/" + strings.TrimPrefix(r.URL.Path, "/wpsauth/")
 		return s.dispatch(w, r)
 	}))
 	mux.Handle("/", s.route("other", func(w http.ResponseWriter, r *http.Request) error {
@@ -107,6 +115,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) error {
 		return s.handleStatus(w, r, strings.TrimPrefix(p, "/wps/api/status/"))
 	case strings.HasPrefix(p, "/wps/outputs/"):
 		return s.handleOutput(w, r, strings.TrimPrefix(p, "/wps/outputs/"))
+	case strings.HasPrefix(p, "/wps/auth/"):
+		return s.handleAuth(w, r, strings.TrimPrefix(p, "/wps/auth/"))
 	}
 	return api.Errorf(http.StatusNotFound, "no such page: %s", p)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/computewps/computewps/internal/jobs"
 	"github.com/computewps/computewps/internal/worker"
@@ -114,3 +116,11 @@ func (u urls) StatusLocation(id int64) string {
 	return fmt.Sprintf("%s/wps/api/job/%d.wps", u.base, id)
 }
 func (u urls) Output(o jobs.Output) string { return u.base + "/wps/outputs/" + o.Token + "/" + o.Name }
+
+// prefix is the path the service is mounted under, from WPS_BASE_URL.
+func (u urls) prefix() string {
+	if p, err := url.Parse(u.base); err == nil {
+		return strings.TrimRight(p.Path, "/")
+	}
+	return ""
+}

@@ -149,7 +149,16 @@ func (s *Server) writeWPSError(w http.ResponseWriter, r *http.Request, err error
 // execute validates the request, records and queues the job, and answers
 // with its status (after waiting for it, for status=false).
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, req *wps.ExecuteRequest, body []byte) error {
-	user, err := s.user(r)
+	id, err := s.authn.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	if az, ok := s.authn.(auth.ProcessAuthorizer); ok {
+		if err := az.AllowProcess(r.Context(), id, req.Identifier); err != nil {
+			return err
+		}
+	}
+	user, err := s.store.User(r.Context(), id.User)
 	if err != nil {
 		return err
 	}
