@@ -83,7 +83,6 @@ func TokenFrom(r *http.Request) (token string, ok bool, err error) {
 	return "", false, nil
 }
 
-
 // Authenticate implements Authenticator.
 func (b *Bearer) Authenticate(r *http.Request) (Identity, error) {
 	token, ok, err := TokenFrom(r)
