@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/computewps/computewps/internal/wps"
@@ -98,7 +99,7 @@ func (s *Server) route(name string, h func(http.ResponseWriter, *http.Request) e
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
 		if err := h(sw, r); err != nil {
 			var ex *wps.Exception
-			if errors.As(err, &ex) || r.URL.Path == "/wps" || r.URL.Path == "/wps/" {
+			if errors.As(err, &ex) || r.URL.Path == "/wps" || r.URL.Path == "/wps/" || strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), ".wps") {
 				s.writeWPSError(sw, r, err)
 			} else {
 				s.writeAPIError(sw, r, err)
