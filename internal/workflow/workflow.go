@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/computewps/computewps/internal/regrid"
 )
 
 // Container is the identifier of the process that only groups other
@@ -358,8 +360,29 @@ func (w *Workflow) validateOp(op *Operation, spec ProcessSpec) error {
 		}
 		return errorf("operation", "operation %q (%s) takes %s input(s), got %d", op.Result, op.Identifier, want, n)
 	}
-	if op.Gridder != nil {
-		return errorf("operation", "operation %q: regridding (gridder) is not supported by this server yet", op.Result)
+	if op.Identifier == "CDAT.regrid" && op.Gridder == nil {
+		return errorf("operation", "%s (%s): a gridder is required: {\"tool\": \"esmf\", \"method\": \"linear\", \"grid\": \"T42\"}", op.Identifier, op.Result)
+	}
+	if g := op.Gridder; g != nil {
+		where := fmt.Sprintf("%s (%s)", op.Identifier, op.Result)
+		if _, err := regrid.MethodOf(g.Tool, g.Method); err != nil {
+			return errorf("operation", "%s: %v", where, err)
+		}
+		// A domain or variable of the request names its grid; the cwt
+		// client sends one used only as a grid by name alone, without it.
+		if d, ok := w.Domains[g.Grid]; ok {
+			rs := make([]regrid.Range, len(d.Dims))
+			for i, dim := range d.Dims {
+				rs[i] = regrid.Range{Name: dim.Name, Start: dim.Start.Num, End: dim.End.Num, Step: float64(dim.Step), Values: dim.CRS == Values}
+			}
+			if _, err := regrid.FromDomain(rs); err != nil {
+				return errorf("operation", "%s: domain '%s' is not a valid target grid: %v", where, g.Grid, err)
+			}
+		} else if _, ok := w.Variables[g.Grid]; !ok {
+			if _, err := regrid.ParseGrid(g.Grid); err != nil {
+				return errorf("operation", "%s: target grid '%s' is not valid: %v", where, g.Grid, err)
+			}
+		}
 	}
 	for _, p := range spec.Params {
 		vals, ok := op.Params[p.Name]

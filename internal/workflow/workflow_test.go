@@ -10,7 +10,7 @@ type testCatalogue map[string]ProcessSpec
 
 func (c testCatalogue) Spec(id string) (ProcessSpec, bool) { s, ok := c[id]; return s, ok }
 func (c testCatalogue) Identifiers() []string {
-	return []string{"CDAT.aggregate", "CDAT.subset", "CDAT.workflow"}
+	return []string{"CDAT.aggregate", "CDAT.regrid", "CDAT.subset", "CDAT.workflow"}
 }
 
 var cat = testCatalogue{
@@ -20,6 +20,7 @@ var cat = testCatalogue{
 	}},
 	"CDAT.aggregate": {Identifier: "CDAT.aggregate", MinInputs: 1, MaxInputs: -1, SameVariable: true},
 	"CDAT.workflow":  {Identifier: "CDAT.workflow", MinInputs: 1, MaxInputs: -1},
+	"CDAT.regrid":    {Identifier: "CDAT.regrid", MinInputs: 1, MaxInputs: 1},
 }
 
 // What the cwt client sends for CDAT.subset(v, domain=d).
@@ -138,7 +139,12 @@ func TestParseErrors(t *testing.T) {
 		{"aggregate of different variables", "CDAT.aggregate", `[{"uri": "/a.nc", "id": "tas|a"}, {"uri": "/b.nc", "id": "pr|b"}]`, d, `[{"name": "CDAT.aggregate", "result": "g", "input": ["a", "b"]}]`, "operation", "every input must hold the same variable, got tas, pr"},
 		{"bad method", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "method": "cubic"}]`, "operation", `"cubic" is not one of nearest, pad, backfill`},
 		{"variable not in input", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "variable": "pr"}]`, "operation", `variable "pr" is not in its input; found tas`},
-		{"gridder", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "gridder": {"tool": "esmf", "method": "linear", "grid": "T42"}}]`, "operation", "regridding"},
+		{"gridder with a bad grid", "CDAT.regrid", v, d, `[{"name": "CDAT.regrid", "result": "r0", "input": ["v0"], "gridder": {"tool": "esmf", "method": "linear", "grid": "gaussian~0"}}]`, "operation", "CDAT.regrid (r0): target grid 'gaussian~0' is not valid"},
+		{"gridder naming no grid", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "gridder": {"grid": "g1"}}]`, "operation", "CDAT.subset (s): target grid 'g1' is not valid: not a grid description"},
+		{"gridder with a bad method", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "gridder": {"tool": "esmf", "method": "patch", "grid": "T42"}}]`, "operation", "CDAT.subset (s): unknown regridding method 'patch'"},
+		{"gridder with a bad tool", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "gridder": {"tool": "scipy", "method": "linear", "grid": "T42"}}]`, "operation", "unknown regridding tool 'scipy'"},
+		{"gridder on a domain in indices", "CDAT.subset", v, d, `[{"name": "CDAT.subset", "result": "s", "input": ["v0"], "gridder": {"grid": "d0"}}]`, "operation", "domain 'd0' is not a valid target grid"},
+		{"regrid without gridder", "CDAT.regrid", v, d, `[{"name": "CDAT.regrid", "result": "r0", "input": ["v0"]}]`, "operation", "CDAT.regrid (r0): a gridder is required"},
 		{"empty operations", "CDAT.subset", v, d, `[]`, "operation", "empty"},
 		{"invalid JSON", "CDAT.subset", `[{"uri": "/x.nc", "id": }]`, d, op, "variable", "not valid JSON"},
 		{"not a list of objects", "CDAT.subset", `[1, 2]`, d, op, "variable", "item 1 must be a JSON object"},
@@ -157,6 +163,22 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error [%s] %q, want [%s] containing %q", we.Input, we.Text, c.input, c.want)
 			}
 		})
+	}
+}
+
+func TestParseGridders(t *testing.T) {
+	vars := `[{"uri": "/d/a.nc", "id": "tas|a"}, {"uri": "/d/grid.nc", "id": "sftlf|g"}]`
+	doms := `[{"id": "box", "lat": {"start": -30, "end": 30, "step": 2, "crs": "values"}, "lon": {"start": 0, "end": 358, "step": 2, "crs": "values"}}]`
+	for _, grid := range []string{"T42", "gaussian~96", "uniform~2x2", "uniform~.25x.25", "uniform~-89:90:2x0:180:2", "box", "g"} {
+		ops := `[{"name": "CDAT.regrid", "result": "r", "input": ["a"], "gridder": {"tool": "regrid2", "method": "linear", "grid": "` + grid + `"}}]`
+		w, err := Parse("CDAT.regrid", vars, doms, ops, cat)
+		if err != nil {
+			t.Errorf("grid %q: %v", grid, err)
+			continue
+		}
+		if g := w.Operations["r"].Gridder; g == nil || g.Grid != grid || g.Tool != "regrid2" {
+			t.Errorf("grid %q: gridder %+v", grid, g)
+		}
 	}
 }
 
