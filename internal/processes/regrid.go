@@ -1,7 +1,6 @@
 package processes
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -138,7 +137,7 @@ func (c *Call) targetGrid(name string) (*regrid.Grid, error) {
 	if _, ok := w.Variables[name]; ok {
 		// Opening reads only metadata and coordinates; Build has no
 		// context of its own to pass.
-		ds, err := c.r.input(context.Background(), name)
+		ds, err := c.r.input(c.Context(), name)
 		if err != nil {
 			return nil, err
 		}

@@ -189,7 +189,7 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 	if !ok || p.Build == nil {
 		return nil, fmt.Errorf("process %s has no implementation", op.Identifier)
 	}
-	c := &Call{r: r, Op: op}
+	c := &Call{r: r, ctx: ctx, Op: op}
 	// "variable" picks the one variable the process computes on; the others
 	// are carried through unchanged.
 	var passed ops.Dataset
@@ -213,6 +213,9 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 	if err != nil {
 		return nil, err
 	}
+	out = append(out, passed...)
+	// The gridder regrids every variable of the result, the ones carried
+	// through included, so they stay on one grid.
 	if op.Gridder != nil {
 		if applyGridder == nil {
 			return nil, &UserError{Text: "regridding is not supported by this server"}
@@ -221,7 +224,6 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 			return nil, err
 		}
 	}
-	out = append(out, passed...)
 	return common(op, out)
 }
 
@@ -259,9 +261,13 @@ func common(op *workflow.Operation, ds ops.Dataset) (ops.Dataset, error) {
 
 // Call is what a process's Build gets besides its inputs.
 type Call struct {
-	r  *runner
-	Op *workflow.Operation
+	r   *runner
+	ctx context.Context
+	Op  *workflow.Operation
 }
+
+// Context is the run's context: it ends when the job is cancelled.
+func (c *Call) Context() context.Context { return c.ctx }
 
 // Subset applies the operation's domain, if it has one, to every variable
 // of ds. A process calls it where the domain belongs: on its inputs before

@@ -225,8 +225,13 @@ func (w *Workflow) resolve(identifier string, cat Catalogue) error {
 			}
 		}
 		for _, in := range root.Inputs {
-			if _, ok := w.Operations[in]; !ok {
+			op, ok := w.Operations[in]
+			if !ok {
 				return errorf("operation", "%s %q: input %q must be an operation, not a variable", Container, root.Result, in)
+			}
+			// The container's gridder regrids its outputs that have none.
+			if op.Gridder == nil {
+				op.Gridder = root.Gridder
 			}
 		}
 		delete(w.Operations, root.Result)
