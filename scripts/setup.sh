@@ -24,6 +24,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# Tests of authentication run real identity providers and a browser.
+if [ "${1:-}" = "test" ]; then
+  "$(dirname "$0")/setup-auth-test.sh"
+fi
+
 if ! command -v go >/dev/null 2>&1; then
   if [ -x /usr/local/go/bin/go ]; then
     echo "setup: Go is at /usr/local/go/bin; add it to PATH" >&2
