@@ -30,6 +30,7 @@ type Provider struct {
 	// IntrospectionURL overrides the discovered endpoint (Hydra serves it
 	// only on its admin port and does not advertise it).
 	IntrospectionURL string
+	RegistrationURL  string // overrides the discovered registration endpoint
 	HTTP             *http.Client
 	RetryAfter       time.Duration // wait between failed discoveries; default 5 s
 
@@ -117,6 +118,9 @@ func (p *Provider) discover(ctx context.Context) (*Endpoints, error) {
 	}
 	if p.IntrospectionURL != "" {
 		e.Introspection = p.IntrospectionURL
+	}
+	if p.RegistrationURL != "" {
+		e.Registration = p.RegistrationURL
 	}
 	return e, nil
 }

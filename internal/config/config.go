@@ -28,6 +28,7 @@ type Config struct {
 	KeycloakSecret    string        // AUTH_KEYCLOAK_CLIENT_SECRET
 	IntrospectionURL  string        // AUTH_INTROSPECTION_URL
 	RegAccessToken    string        // AUTH_KEYCLOAK_REG_ACCESS_TOKEN
+	RegistrationURL   string        // AUTH_REGISTRATION_URL
 	Registration      string        // AUTH_REGISTRATION: openid-connect or default
 	RequiredRealmRole string        // AUTH_REQUIRED_REALM_ROLE
 	RequiredRole      string        // AUTH_REQUIRED_CLIENT_ROLE
@@ -82,6 +83,7 @@ var Vars = []Var{
 	{"AUTH_KEYCLOAK_CLIENT_SECRET", "", "Secret of that client. Never logged."},
 	{"AUTH_INTROSPECTION_URL", "", "Overrides the discovered token introspection endpoint."},
 	{"AUTH_KEYCLOAK_REG_ACCESS_TOKEN", "", "Initial access token for dynamic client registration (KeyCloak realm setting). Empty: register anonymously. Never logged."},
+	{"AUTH_REGISTRATION_URL", "", "Overrides the discovered client registration endpoint (Hydra does not advertise its own)."},
 	{"AUTH_REGISTRATION", "openid-connect", "`openid-connect` (RFC 7591, from discovery; KeyCloak's clients-registrations/openid-connect) or `default` (KeyCloak's clients-registrations/default)."},
 	{"AUTH_REQUIRED_REALM_ROLE", "", "A realm role every token must carry (KeyCloak `realm_access.roles`)."},
 	{"AUTH_REQUIRED_CLIENT_ROLE", "", "A client role every token must carry: `client:role`, or `role` of AUTH_KEYCLOAK_CLIENT_ID (`resource_access`)."},
@@ -128,6 +130,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		KeycloakSecret:    r.str("AUTH_KEYCLOAK_CLIENT_SECRET"),
 		IntrospectionURL:  r.str("AUTH_INTROSPECTION_URL"),
 		RegAccessToken:    r.str("AUTH_KEYCLOAK_REG_ACCESS_TOKEN"),
+		RegistrationURL:   r.str("AUTH_REGISTRATION_URL"),
 		Registration:      r.str("AUTH_REGISTRATION"),
 		RequiredRealmRole: r.str("AUTH_REQUIRED_REALM_ROLE"),
 		RequiredRole:      r.str("AUTH_REQUIRED_CLIENT_ROLE"),
@@ -210,7 +213,7 @@ func (c *Config) validate() []string {
 		if c.KeycloakClientID == "" || c.KeycloakSecret == "" {
 			p = append(p, "AUTH_KEYCLOAK_CLIENT_ID and AUTH_KEYCLOAK_CLIENT_SECRET must name the server's own confidential client (token introspection and browser login)")
 		}
-		for name, v := range map[string]string{"AUTH_KEYCLOAK_URL": c.KeycloakURL, "AUTH_OIDC_ISSUER": c.OIDCIssuer, "AUTH_INTROSPECTION_URL": c.IntrospectionURL} {
+		for name, v := range map[string]string{"AUTH_KEYCLOAK_URL": c.KeycloakURL, "AUTH_OIDC_ISSUER": c.OIDCIssuer, "AUTH_INTROSPECTION_URL": c.IntrospectionURL, "AUTH_REGISTRATION_URL": c.RegistrationURL} {
 			if v == "" {
 				continue
 			}

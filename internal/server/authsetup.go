@@ -34,7 +34,7 @@ func NewAuth(cfg *config.Config, store *jobs.Store, httpClient *http.Client) (Au
 	if err != nil {
 		return AuthParts{}, err
 	}
-	prov := &auth.Provider{Issuer: cfg.Issuer(), IntrospectionURL: cfg.IntrospectionURL, HTTP: httpClient}
+	prov := &auth.Provider{Issuer: cfg.Issuer(), IntrospectionURL: cfg.IntrospectionURL, RegistrationURL: cfg.RegistrationURL, HTTP: httpClient}
 	intro := &auth.Introspector{
 		Endpoint: prov.IntrospectionEndpoint, ClientID: cfg.KeycloakClientID, ClientSecret: cfg.KeycloakSecret,
 		HTTP: httpClient, TTL: cfg.CacheTTL, InactiveTTL: cfg.InactiveCacheTTL,
