@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -44,6 +45,7 @@ type env struct {
 	data    string // DATA_PATH
 	samples string // the allowed data root
 	store   *jobs.Store
+	logs    *syncBuffer
 }
 
 var (
@@ -103,7 +105,8 @@ func start(t *testing.T, settings map[string]string) *env {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cat := processes.Default()
 	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts}
 	w := &worker.Worker{Store: store, Catalogue: cat, Access: access, DataPath: dataPath, SlabBytes: cfg.SlabBytes, Server: cfg.BaseURL + "/wps", Version: "test", Log: log}
@@ -114,7 +117,17 @@ func start(t *testing.T, settings map[string]string) *env {
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Options{Config: cfg, Store: store, Catalogue: cat, Access: access, Authenticator: headerUser{}, Logger: log, Version: "test"})
+	// With authentication on, the real authenticator; off, a test one that
+	// takes the user from a header so tests can act as several users.
+	opts := Options{Config: cfg, Store: store, Catalogue: cat, Access: access, Authenticator: headerUser{}, Logger: log, Version: "test"}
+	if cfg.AuthEnabled {
+		ap, err := NewAuth(cfg, store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Authenticator, opts.Login, opts.Registrar = ap.Authenticator, ap.Login, ap.Registrar
+	}
+	srv := New(opts)
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(func() {
@@ -124,7 +137,25 @@ func start(t *testing.T, settings map[string]string) *env {
 		runner.Stop(stop)
 		store.Close()
 	})
-	return &env{t: t, url: ts.URL, data: dataPath, samples: samples(t), store: store}
+	return &env{t: t, url: ts.URL, data: dataPath, samples: samples(t), store: store, logs: logs}
+}
+
+// syncBuffer collects the server's log for tests that read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (e *env) do(method, path string, body io.Reader, header ...string) *http.Response {
