@@ -22,6 +22,9 @@ type Process struct {
 	// Build makes the lazy result of one operation from its inputs. Errors
 	// caused by the request or the data should be *UserError or an ops error.
 	Build func(c *Call, inputs []ops.Dataset) (ops.Dataset, error)
+	// Grouped says the process consumes the groups of CDAT.groupby_bins
+	// (the reductions); every other process refuses them.
+	Grouped bool
 }
 
 // registry holds the processes; each registers itself from its own file.

@@ -44,6 +44,7 @@ func init() {
 				Params: append([]workflow.ParamSpec{axesParam}, commonParams...)},
 			Title:    s.title,
 			Abstract: s.abstract + reductionNote,
+			Grouped:  true,
 			Build: func(c *Call, in []ops.Dataset) (ops.Dataset, error) {
 				ds, err := subsetKeepingGroups(c, in[0])
 				if err != nil {
@@ -68,7 +69,8 @@ func init() {
 		Abstract: "Keeps the values where cond holds (others become other, by default missing, as CDAT.where does), then " +
 			"reduces them with func over every dimension, or over each bin when the input is the result of " +
 			"CDAT.groupby_bins. Without cond it is the reduction alone. Missing values are left out of the reduction.",
-		Build: buildFilterMap,
+		Build:   buildFilterMap,
+		Grouped: true,
 	})
 }
 

@@ -313,7 +313,7 @@ func TestReductionErrors(t *testing.T) {
 		name, id, v, op, want string
 	}{
 		{"unknown axis", "CDAT.mean", tas, `[{"name": "CDAT.mean", "result": "m0", "input": ["v"], "axes": "time|depth"}]`,
-			`"m0" (CDAT.mean): axis 'depth' is not a dimension of tas (time, lat, lon)`},
+			`CDAT.mean (m0): axis 'depth' is not a dimension of tas (time, lat, lon)`},
 		{"average over an unknown axis", "CDAT.average", tas, `[{"name": "CDAT.average", "result": "a", "input": ["v"], "axes": "lev"}]`,
 			`axis 'lev' is not a dimension of tas`},
 		{"descending bins", "CDAT.mean", pr, `[{"name": "CDAT.groupby_bins", "result": "g", "input": ["p"], "bins": "0|2|1", "variable": "pr"},

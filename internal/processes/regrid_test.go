@@ -193,7 +193,7 @@ func TestRegridErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Default().Run(context.Background(), w, env)
-	if ue, ok := err.(*UserError); !ok || !strings.Contains(ue.Text, `CDAT.regrid): nothing to regrid: variable "time_bnds" has dimensions (time, bnds) and no latitude and longitude`) {
+	if ue, ok := err.(*UserError); !ok || !strings.Contains(ue.Text, `CDAT.regrid (r0): nothing to regrid: variable "time_bnds" has dimensions (time, bnds) and no latitude and longitude`) {
 		t.Errorf("error %v (%T)", err, err)
 	}
 }

@@ -86,10 +86,10 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 	for _, op := range r.w.Order {
 		ds, err := r.build(ctx, op)
 		if err != nil {
-			return nil, fmt.Errorf("operation %q (%s): %w", op.Result, op.Identifier, err)
+			return nil, fmt.Errorf("%s (%s): %w", op.Identifier, op.Result, err)
 		}
 		if len(ds) == 0 {
-			return nil, fmt.Errorf("operation %q (%s) produced no variable", op.Result, op.Identifier)
+			return nil, fmt.Errorf("%s (%s) produced no variable", op.Identifier, op.Result)
 		}
 		r.values[op.Result] = ds
 	}
@@ -119,7 +119,7 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 			},
 		})
 		if err != nil {
-			return results, fmt.Errorf("operation %q (%s): %w", op.Result, op.Identifier, err)
+			return results, fmt.Errorf("%s (%s): %w", op.Identifier, op.Result, err)
 		}
 		before += size(ds)
 		results = append(results, Result{Op: op.Result, Name: name, Path: path, Size: n, VarID: ds[0].Meta().Name + "|" + op.Result})
@@ -188,6 +188,15 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 	p, ok := r.cat.Lookup(op.Identifier)
 	if !ok || p.Build == nil {
 		return nil, fmt.Errorf("process %s has no implementation", op.Identifier)
+	}
+	if !p.Grouped {
+		for i, ds := range inputs {
+			for _, a := range ds {
+				if _, _, grouped := ops.Ungroup(a); grouped {
+					return nil, &UserError{Text: fmt.Sprintf("input %q is the result of CDAT.groupby_bins, which only a reduction (mean, max, std, filter_map, ...) can consume", op.Inputs[i])}
+				}
+			}
+		}
 	}
 	c := &Call{r: r, ctx: ctx, Op: op}
 	// "variable" picks the one variable the process computes on; the others

@@ -170,3 +170,14 @@ func TestRunCommonParameters(t *testing.T) {
 		t.Errorf("rename of a missing variable: %v", err)
 	}
 }
+
+func TestGroupsOnlyGoToReductions(t *testing.T) {
+	data, env := setup(t)
+	v := fmt.Sprintf(`[{"uri": %q, "id": "pr|p"}]`, filepath.Join(data, "pr_mon_360day.nc"))
+	ops := `[{"name": "CDAT.multiply", "result": "m", "input": ["g"], "const": "10"},
+	         {"name": "CDAT.groupby_bins", "result": "g", "input": ["p"], "variable": "pr", "bins": "0|0.00002|0.0001"}]`
+	_, err := Default().Run(context.Background(), parse(t, "CDAT.multiply", v, "[]", ops), env)
+	if err == nil || !strings.Contains(err.Error(), `CDAT.multiply (m): input "g" is the result of CDAT.groupby_bins`) {
+		t.Errorf("error %v", err)
+	}
+}
