@@ -537,3 +537,52 @@ func TestWriteCancelled(t *testing.T) {
 		t.Errorf("a cancelled write left %v", matches)
 	}
 }
+
+// TestPackedData reads a short variable with scale_factor and add_offset
+// as its physical values, like CDO does, and writes them unpacked.
+func TestPackedData(t *testing.T) {
+	dir := t.TempDir()
+	packed := filepath.Join(dir, "packed.nc")
+	cdl := filepath.Join(dir, "packed.cdl")
+	os.WriteFile(cdl, []byte(`netcdf packed {
+dimensions: time = 3 ; lat = 2 ; lon = 2 ;
+variables:
+	double time(time) ; time:units = "days since 2000-01-01" ; time:calendar = "standard" ;
+	double lat(lat) ; lat:units = "degrees_north" ;
+	double lon(lon) ; lon:units = "degrees_east" ;
+	short tas(time, lat, lon) ; tas:scale_factor = 0.01 ; tas:add_offset = 273.15 ; tas:_FillValue = -32767s ; tas:units = "K" ;
+data:
+	time = 0, 1, 2 ; lat = -45, 45 ; lon = 0, 180 ;
+	tas = 0, 100, -100, 2000, 1, 2, 3, -32767, 500, 600, 700, 800 ;
+}
+`), 0o644)
+	if out, err := exec.Command("ncgen", "-o", packed, cdl).CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v %s", err, out)
+	}
+	a := open(t, packed, "tas")
+	got := readAll(t, a)
+	if math.Abs(got[1]-274.15) > 1e-9 || math.Abs(got[2]-272.15) > 1e-9 || !math.IsNaN(got[7]) {
+		t.Fatalf("unpacked %v", got)
+	}
+	if m := a.Meta(); m.Type != netcdf.Double || textOf(m.Attrs, "units") != "K" { // scale_factor is a double in this file
+		t.Errorf("type %v attrs %v", m.Type, m.Attrs)
+	}
+	for _, at := range a.Meta().Attrs {
+		if at.Name == "scale_factor" || at.Name == "add_offset" {
+			t.Errorf("the unpacked variable keeps %s", at.Name)
+		}
+	}
+	ours := writeResult(t, a)
+	ref := filepath.Join(dir, "cdo.nc")
+	cdo(t, "-b", "F32", "copy", packed, ref)
+	g, _ := readFile(t, ours, "tas")
+	w, _ := readFile(t, ref, "tas")
+	for i := range g {
+		if i == 7 {
+			continue // missing in both (fill values differ)
+		}
+		if math.Abs(g[i]-w[i]) > 1e-4 {
+			t.Fatalf("value %d: %v, CDO %v", i, g[i], w[i])
+		}
+	}
+}
