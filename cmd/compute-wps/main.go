@@ -128,7 +128,7 @@ func migrate(ctx context.Context) error {
 
 func newRunner(cfg *config.Config, log *slog.Logger, store *jobs.Store, cat *processes.Catalogue, access *processes.Access) (*jobs.Runner, error) {
 	w := &worker.Worker{
-		Store: store, Catalogue: cat, Access: access, DataPath: cfg.DataPath, SlabBytes: cfg.SlabBytes,
+		Store: store, Catalogue: cat, Access: access, DataPath: cfg.DataPath, SlabBytes: cfg.SlabBytes, MaxReadBytes: cfg.MaxReadBytes,
 		Server: cfg.BaseURL + "/wps", Version: version, Log: log,
 	}
 	return store.NewRunner(jobs.RunnerConfig{Workers: cfg.Workers, Logger: log}, w.Run)

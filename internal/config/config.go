@@ -50,6 +50,7 @@ type Config struct {
 	MaxBodyBytes int64         // WPS_MAX_BODY_BYTES: largest accepted request body
 	SyncTimeout  time.Duration // WPS_SYNC_TIMEOUT: how long a status=false Execute waits for its job
 	SlabBytes    int64         // WPS_SLAB_BYTES: memory for one slab of data read or written
+	MaxReadBytes int64         // WPS_MAX_READ_BYTES: most a job may read from its inputs (estimated before it runs)
 	PageSize     int           // WPS_API_PAGE_SIZE: default page size of the job list
 
 	LogFormat string // WPS_LOG_FORMAT: json or text
@@ -102,6 +103,7 @@ var Vars = []Var{
 	{"WPS_MAX_BODY_BYTES", "4194304", "Largest request body accepted (bytes); larger requests get an ExceptionReport."},
 	{"WPS_SYNC_TIMEOUT", "30s", "How long an Execute with `status=false` waits for its job before answering with the status document."},
 	{"WPS_SLAB_BYTES", "33554432", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size."},
+	{"WPS_MAX_READ_BYTES", "20GiB", "Most data a job may read from its inputs, estimated from the request before anything is read; a larger job fails at once with the estimate in its message. Units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; 0 for no limit."},
 	{"WPS_API_PAGE_SIZE", "50", "Default page size of `GET /wps/api/job/`."},
 	{"WPS_LOG_FORMAT", "json", "`json` or `text`."},
 	{"WPS_LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
@@ -149,6 +151,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MaxBodyBytes:      int64(r.integer("WPS_MAX_BODY_BYTES")),
 		SyncTimeout:       r.duration("WPS_SYNC_TIMEOUT"),
 		SlabBytes:         int64(r.integer("WPS_SLAB_BYTES")),
+		MaxReadBytes:      r.size("WPS_MAX_READ_BYTES"),
 		PageSize:          r.integer("WPS_API_PAGE_SIZE"),
 		LogFormat:         r.str("WPS_LOG_FORMAT"),
 		LogLevel:          r.str("WPS_LOG_LEVEL"),
@@ -319,6 +322,25 @@ func (r *reader) integer(name string) int {
 		r.problems = append(r.problems, fmt.Sprintf("%s must be an integer, got %q", name, v))
 	}
 	return n
+}
+
+// size reads a byte count with an optional unit (decimal KB/MB/GB/TB or
+// binary KiB/MiB/GiB/TiB).
+func (r *reader) size(name string) int64 {
+	v := strings.TrimSpace(r.str(name))
+	i := strings.IndexFunc(v, func(c rune) bool { return (c < '0' || c > '9') && c != '.' })
+	num, unit := v, ""
+	if i >= 0 {
+		num, unit = strings.TrimSpace(v[:i]), strings.TrimSpace(v[i:])
+	}
+	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[strings.ToUpper(unit)]
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || mult == 0 || f < 0 {
+		r.problems = append(r.problems, fmt.Sprintf("%s must be a size such as 500MB or 20GiB, got %q", name, v))
+		return 0
+	}
+	return int64(f * mult)
 }
 
 func (r *reader) duration(name string) time.Duration {

@@ -45,6 +45,18 @@ func TestValues(t *testing.T) {
 	if got := strings.Join(c.SelfHosts(), " "); got != "wps.example.org:443 127.0.0.1:9000 localhost:9000 [::1]:9000" {
 		t.Errorf("self hosts %q", got)
 	}
+	if c.MaxReadBytes != 20<<30 {
+		t.Errorf("default read limit %d", c.MaxReadBytes)
+	}
+	for v, want := range map[string]int64{"500MB": 500e6, "1.5GiB": 3 << 29, "0": 0, "1024": 1024, "2 TB": 2e12} {
+		c2, err := Load(env(map[string]string{"AUTH_ENABLED": "false", "WPS_MAX_READ_BYTES": v}))
+		if err != nil || c2.MaxReadBytes != want {
+			t.Errorf("WPS_MAX_READ_BYTES=%s: %v %v", v, c2, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"AUTH_ENABLED": "false", "WPS_MAX_READ_BYTES": "lots"})); err == nil || !strings.Contains(err.Error(), "WPS_MAX_READ_BYTES must be a size") {
+		t.Errorf("bad size: %v", err)
+	}
 	if c.Workers != 0 || c.SyncTimeout != 90*time.Second {
 		t.Errorf("workers %d sync %v", c.Workers, c.SyncTimeout)
 	}

@@ -23,6 +23,9 @@ type Env struct {
 	Access    *Access
 	OutDir    string // directory for this job's outputs; created if missing
 	SlabBytes int64
+	// MaxReadBytes refuses a run whose inputs, as the request selects them,
+	// are larger; 0 means no limit.
+	MaxReadBytes int64
 	// Provenance recorded in every output.
 	Server   string // the WPS endpoint URL
 	Version  string // ComputeWPS version
@@ -93,6 +96,10 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 		}
 		r.values[op.Result] = ds
 	}
+	if est := r.estimateRead(); r.env.MaxReadBytes > 0 && est > r.env.MaxReadBytes {
+		return nil, &UserError{Text: fmt.Sprintf("%s: this request would read about %s from its inputs, more than this server's limit of %s per job; narrow the domain or split the request",
+			r.w.Identifier, humanBytes(est), humanBytes(r.env.MaxReadBytes))}
+	}
 	if err := os.MkdirAll(r.env.OutDir, 0o750); err != nil {
 		return nil, err
 	}
@@ -125,6 +132,64 @@ func (r *runner) run(ctx context.Context) ([]Result, error) {
 		results = append(results, Result{Op: op.Result, Name: name, Path: path, Size: n, VarID: ds[0].Meta().Name + "|" + op.Result})
 	}
 	return results, nil
+}
+
+// estimateRead is the bytes the run will read from its input files: each
+// input variable as selected by the domain of the operation that reads it
+// (its whole size where no domain applies). It uses only metadata.
+func (r *runner) estimateRead() int64 {
+	var total int64
+	for name := range r.w.Variables {
+		ds, ok := r.values[name]
+		if !ok {
+			continue
+		}
+		a := ds[0]
+		est := bytesOf(a)
+		for _, op := range r.w.Order {
+			if !contains(op.Inputs, name) {
+				continue
+			}
+			if d := r.w.DomainOf(op); d != nil && op.Identifier != "CDAT.aggregate" {
+				if sub, err := ops.Subset(a, d.Dims, "nearest", nil); err == nil {
+					est = bytesOf(sub)
+				}
+			}
+			break
+		}
+		total += est
+	}
+	return total
+}
+
+func bytesOf(a ops.Array) int64 {
+	m := a.Meta()
+	n := m.Type.Size()
+	if n <= 0 {
+		n = 8
+	}
+	return m.Size() * int64(n)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<40:
+		return fmt.Sprintf("%.1f TiB", float64(n)/(1<<40))
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func size(ds ops.Dataset) int64 {

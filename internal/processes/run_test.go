@@ -181,3 +181,22 @@ func TestGroupsOnlyGoToReductions(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestReadLimit(t *testing.T) {
+	data, env := setup(t)
+	v := fmt.Sprintf(`[{"uri": %q, "id": "tas|v"}]`, filepath.Join(data, "tas_day_2000.nc"))
+	op := `[{"name": "CDAT.mean", "result": "m", "input": ["v"], "domain": "d", "axes": "time"}]`
+	// tas_day_2000.nc holds 365×36×72 float32: 3.6 MiB.
+	env.MaxReadBytes = 1 << 20
+	_, err := Default().Run(context.Background(), parse(t, "CDAT.mean", v, `[{"id": "d"}]`, op), env)
+	if err == nil || !strings.Contains(err.Error(), "would read about 3.6 MiB from its inputs, more than this server's limit of 1.0 MiB per job") {
+		t.Fatalf("error %v", err)
+	}
+	if left, _ := os.ReadDir(env.OutDir); len(left) != 0 {
+		t.Errorf("a refused run wrote %v", left)
+	}
+	// The domain narrows what is read: one month is well under the limit.
+	if _, err := Default().Run(context.Background(), parse(t, "CDAT.mean", v, `[{"id": "d", "time": {"start": "2000-01", "end": "2000-01", "crs": "timestamps"}}]`, op), env); err != nil {
+		t.Errorf("a month: %v", err)
+	}
+}

@@ -109,7 +109,7 @@ func start(t *testing.T, settings map[string]string) *env {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cat := processes.Default()
 	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts}
-	w := &worker.Worker{Store: store, Catalogue: cat, Access: access, DataPath: dataPath, SlabBytes: cfg.SlabBytes, Server: cfg.BaseURL + "/wps", Version: "test", Log: log}
+	w := &worker.Worker{Store: store, Catalogue: cat, Access: access, DataPath: dataPath, SlabBytes: cfg.SlabBytes, MaxReadBytes: cfg.MaxReadBytes, Server: cfg.BaseURL + "/wps", Version: "test", Log: log}
 	runner, err := store.NewRunner(jobs.RunnerConfig{Workers: cfg.Workers, PollInterval: 50 * time.Millisecond, Logger: log}, w.Run)
 	if err != nil {
 		t.Fatal(err)

@@ -27,9 +27,11 @@ type Worker struct {
 	Access    *processes.Access
 	DataPath  string
 	SlabBytes int64
-	Server    string // WPS endpoint URL, recorded as provenance
-	Version   string
-	Log       *slog.Logger
+	// MaxReadBytes is the most a job may read (0: no limit).
+	MaxReadBytes int64
+	Server       string // WPS endpoint URL, recorded as provenance
+	Version      string
+	Log          *slog.Logger
 }
 
 // DataInputs is how a job's inputs are stored.
@@ -60,13 +62,14 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 	began := time.Now()
 	dir := OutputDir(w.DataPath, job.UserID, job.ID)
 	results, err := w.Catalogue.Run(ctx, wf, processes.Env{
-		Access:    w.Access,
-		OutDir:    dir,
-		SlabBytes: w.SlabBytes,
-		Server:    w.Server,
-		Version:   w.Version,
-		Document:  job.Request,
-		Progress:  w.progress(ctx, job.ID, log),
+		Access:       w.Access,
+		OutDir:       dir,
+		SlabBytes:    w.SlabBytes,
+		MaxReadBytes: w.MaxReadBytes,
+		Server:       w.Server,
+		Version:      w.Version,
+		Document:     job.Request,
+		Progress:     w.progress(ctx, job.ID, log),
 	})
 	if err != nil {
 		log.Warn("job failed", "err", err, "seconds", time.Since(began).Seconds())
