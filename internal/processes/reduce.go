@@ -61,7 +61,7 @@ func init() {
 			Params: append([]workflow.ParamSpec{
 				{Name: "func", Type: "str", Min: 1, Max: 1, Choices: []string{"max", "min", "sum", "mean", "std", "var", "count"},
 					Help: "The reduction (required): max, min, sum, mean, std, var or count."},
-				{Name: "cond", Type: "str", Min: 1, Max: 1,
+				{Name: "cond", Type: "str", Min: 1, Max: 1, Check: checkCond,
 					Help: "A condition, as for CDAT.where (e.g. pr>0.0001, lat>=-30, pr notnull); values where it does not hold are replaced by other before the reduction."},
 				{Name: "other", Type: "float", Min: 1, Max: 1, Help: "The value put where cond does not hold; missing by default."},
 			}, commonParams...)},

@@ -200,3 +200,11 @@ func TestReadLimit(t *testing.T) {
 		t.Errorf("a month: %v", err)
 	}
 }
+
+func TestConditionCheckedAtRequestTime(t *testing.T) {
+	v := `[{"uri": "/x/pr.nc", "id": "pr|p"}]`
+	_, err := workflow.Parse("CDAT.where", v, "[]", `[{"name": "CDAT.where", "result": "w", "input": ["p"], "cond": "lon>>>>180"}]`, Default())
+	if err == nil || !strings.Contains(err.Error(), `parameter "cond"`) || !strings.Contains(err.Error(), "lon>>>>180") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -14,7 +14,7 @@ func init() {
 	register(&Process{
 		ProcessSpec: workflow.ProcessSpec{Identifier: "CDAT.where", MinInputs: 1, MaxInputs: 1,
 			Params: append([]workflow.ParamSpec{
-				{Name: "cond", Type: "str", Min: 1, Max: 1,
+				{Name: "cond", Type: "str", Min: 1, Max: 1, Check: checkCond,
 					Help: "The condition (required): <name> <op> <number>, <name> <op> <name>, <name> isnull or <name> notnull, " +
 						"with <op> one of > >= < <= == !=, e.g. lat>-45, tas>=273.15, pr>2.3e-5, pr>=prw, pr isnull."},
 				{Name: "other", Type: "float", Min: 1, Max: 1,
@@ -54,4 +54,10 @@ func init() {
 			return out, nil
 		},
 	})
+}
+
+// checkCond validates a condition's grammar at request time.
+func checkCond(s string) error {
+	_, err := ops.ParseCond(s)
+	return err
 }

@@ -345,6 +345,9 @@ func checkParamValue(p ParamSpec, v string) error {
 	if len(p.Choices) > 0 && !contains(p.Choices, v) {
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(p.Choices, ", "))
 	}
+	if p.Check != nil {
+		return p.Check(v)
+	}
 	return nil
 }
 

@@ -117,6 +117,9 @@ type ParamSpec struct {
 	Help     string
 	Choices  []string // allowed values, if restricted
 	Min, Max int      // number of values; Max < 0 means unbounded
+	// Check, if set, validates each value without data (a condition's
+	// grammar), so a bad request is refused at once.
+	Check func(string) error
 }
 
 // ProcessSpec is what validation needs to know about a process.
