@@ -25,6 +25,10 @@ type Process struct {
 	// Grouped says the process consumes the groups of CDAT.groupby_bins
 	// (the reductions); every other process refuses them.
 	Grouped bool
+	// OwnVariable says Build applies the "variable" parameter itself,
+	// because it needs the other variables (a condition naming one); the
+	// runner otherwise hands Build the chosen variable only.
+	OwnVariable bool
 }
 
 // registry holds the processes; each registers itself from its own file.

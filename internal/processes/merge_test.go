@@ -31,6 +31,15 @@ func TestMergeThenWhere(t *testing.T) {
 		cdoOracle(t, "expr,"+c.expr, ref, want)
 		matchesCDO(t, "where "+c.name, readOutput(t, res[0].Path, c.name), readOutput(t, want, c.name))
 	}
+
+	// With variable=pr only pr is masked, though the condition names prw.
+	op = `[{"name": "CDAT.where", "result": "w", "input": ["m"], "cond": "pr>=prw", "variable": "pr"},
+	        {"name": "CDAT.merge", "result": "m", "input": ["p", "q"]}]`
+	res = execRequest{id: "CDAT.where", variables: v, opJSON: op}.mustRun(t, env)
+	want := filepath.Join(t.TempDir(), "where-pr.nc")
+	cdoOracle(t, "expr,pr=(pr>=prw)?pr:missval(pr)", ref, want)
+	matchesCDO(t, "where variable=pr: pr", readOutput(t, res[0].Path, "pr"), readOutput(t, want, "pr"))
+	matchesCDO(t, "where variable=pr: prw unchanged", readOutput(t, res[0].Path, "prw"), readOutput(t, ref, "prw"))
 }
 
 func TestMergeErrors(t *testing.T) {

@@ -267,7 +267,7 @@ func (r *runner) build(ctx context.Context, op *workflow.Operation) (ops.Dataset
 	// "variable" picks the one variable the process computes on; the others
 	// are carried through unchanged.
 	var passed ops.Dataset
-	if name, ok := op.Param("variable"); ok {
+	if name, ok := op.Param("variable"); ok && !p.OwnVariable {
 		for i, ds := range inputs {
 			var keep ops.Dataset
 			for _, a := range ds {

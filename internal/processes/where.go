@@ -51,8 +51,24 @@ func init() {
 			if err != nil {
 				return nil, &UserError{Text: err.Error()}
 			}
+			// With "variable", only that one is masked; the condition may
+			// still name the others.
+			if name, ok := c.Op.Param("variable"); ok {
+				found := false
+				for i, a := range ds {
+					if a.Meta().Name == name {
+						found = true
+					} else {
+						out[i] = a
+					}
+				}
+				if !found {
+					return nil, &UserError{Text: fmt.Sprintf("variable %q is not in the input", name)}
+				}
+			}
 			return out, nil
 		},
+		OwnVariable: true,
 	})
 }
 
