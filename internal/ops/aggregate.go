@@ -37,7 +37,8 @@ func Aggregate(parts []Array) (Array, error) {
 		return nil, fmt.Errorf("aggregate: variable %q in %s has no time dimension with CF time units to join along", first.Name, source(first))
 	}
 	timeName := first.Dims[axis].Name
-	target := first.Dims[axis].Coord.Time
+	// The result uses the time units of the earliest input.
+	target := earliestUnits(parts, axis)
 	type item struct {
 		a     Array
 		times []float64 // in target units
@@ -104,7 +105,7 @@ func Aggregate(parts []Array) (Array, error) {
 	}
 	m := *items[0].a.Meta()
 	m.Dims = append([]Dim(nil), m.Dims...)
-	coord := *first.Dims[axis].Coord
+	coord := *items[0].a.Meta().Dims[axis].Coord
 	coord.Values = values
 	coord.Bounds = nil
 	if withBounds {
@@ -144,6 +145,29 @@ func (c *concatArray) Read(ctx context.Context, start, count, stride []int, dst 
 		func(ctx context.Context, part int, s, cnt, st []int, d []float64) error {
 			return c.parts[part].Read(ctx, s, cnt, st, d)
 		})
+}
+
+// earliestUnits returns the time units of the input that starts first,
+// comparing the inputs' first dates, each decoded in its own units.
+func earliestUnits(parts []Array, axis int) *cf.TimeUnits {
+	best := parts[0].Meta().Dims[axis].Coord.Time
+	var bestDate cf.Date
+	found := false
+	for _, p := range parts {
+		m := p.Meta()
+		if axis >= len(m.Dims) || m.Dims[axis].Coord == nil || m.Dims[axis].Coord.Time == nil || m.Dims[axis].Len == 0 {
+			continue
+		}
+		c := m.Dims[axis].Coord
+		d, err := c.Time.Decode(c.Values[0])
+		if err != nil {
+			continue
+		}
+		if !found || d.Compare(bestDate) < 0 {
+			best, bestDate, found = c.Time, d, true
+		}
+	}
+	return best
 }
 
 func convertTimes(vals []float64, from, to cf.TimeUnits) ([]float64, error) {

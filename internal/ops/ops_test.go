@@ -586,3 +586,30 @@ data:
 		}
 	}
 }
+
+// TestAggregateDifferentTimeUnits joins files whose time units differ: the
+// result is in the units of the earliest file.
+func TestAggregateDifferentTimeUnits(t *testing.T) {
+	dir := sampleData(t)
+	hours := filepath.Join(t.TempDir(), "tas_2001_hours.nc")
+	cdo(t, "-settunits,hours", "-setreftime,2001-01-01,00:00:00", filepath.Join(dir, "tas_day_2001.nc"), hours)
+	b := open(t, hours, "tas")
+	if u := b.Meta().Dims[0].Coord.Units(); !strings.HasPrefix(u, "hours since 2001-1-1") {
+		t.Fatalf("CDO gave units %q", u)
+	}
+	agg, err := Aggregate([]Array{b, open(t, filepath.Join(dir, "tas_day_2000.nc"), "tas")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv := coordValues(agg, "time")
+	if len(tv) != 730 || tv[364] != 364.5 || tv[365] != 365.5 || tv[729] != 729.5 {
+		t.Errorf("times %v .. %v, want days since 2000-01-01 throughout", tv[363:367], tv[729])
+	}
+	if u := agg.Meta().Dims[0].Coord.Units(); u != "days since 2000-01-01 00:00:00" {
+		t.Errorf("units %q", u)
+	}
+	got := make([]float64, 1)
+	if err := agg.Read(context.Background(), []int{400, 5, 5}, []int{1, 1, 1}, nil, got); err != nil || got[0] != sample.Tas(400, 5, 5) {
+		t.Errorf("value %v %v, want %v", got, err, sample.Tas(400, 5, 5))
+	}
+}
