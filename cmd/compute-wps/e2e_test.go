@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/computewps/computewps/internal/netcdf"
 )
 
 var binary string
@@ -331,5 +334,206 @@ func TestSeparateWorker(t *testing.T) {
 	}
 	if !strings.Contains(workerLog.String(), `"msg":"job succeeded"`) {
 		t.Errorf("the worker process did not run the job:\n%s", workerLog.String())
+	}
+}
+
+// liveServer is a running compute-wps serve for one test.
+type liveServer struct {
+	base, samples string
+	logs          *syncBuffer
+}
+
+func startServer(t *testing.T, env ...string) *liveServer {
+	t.Helper()
+	data := t.TempDir()
+	samples := filepath.Join(data, "sample")
+	if out, code := run(t, nil, "sample", samples); code != 0 {
+		t.Fatalf("sample: %s", out)
+	}
+	addr := freeAddr(t)
+	s := &liveServer{base: "http://" + addr, samples: samples, logs: &syncBuffer{}}
+	cmd := exec.Command(binary, "serve")
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "AUTH_ENABLED=false", "DATA_PATH=" + data, "WPS_ADDR=" + addr,
+		"WPS_DATA_ROOTS=" + samples, "WPS_WORKERS=2"}, env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs.String())
+		}
+	})
+	waitReady(t, s.base+"/wps/api/ping/")
+	return s
+}
+
+// execute runs a request to the end over KVP and returns its output URI.
+func (s *liveServer) execute(t *testing.T, identifier, variable, domain, operation string) string {
+	t.Helper()
+	q := url.Values{"service": {"WPS"}, "request": {"Execute"}, "version": {"1.0.0"}, "identifier": {identifier},
+		"DataInputs": {"variable=" + variable + ";domain=" + domain + ";operation=" + operation}}
+	location := attr(t, get(t, s.base+"/wps?"+q.Encode()), "statusLocation")
+	var status string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if status = get(t, location); strings.Contains(status, "ProcessSucceeded") || strings.Contains(status, "ProcessFailed") {
+			break
+		}
+	}
+	if !strings.Contains(status, "ProcessSucceeded") {
+		t.Fatalf("%s did not succeed:\n%s", identifier, status)
+	}
+	var out struct{ URI string }
+	if err := json.Unmarshal([]byte(complexData(t, status)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.URI
+}
+
+// TestOutputsOverOPeNDAP reads a job's output in place through its
+// OPeNDAP URL with libnetcdf (our binding, in this process, while the
+// server is another) and ncdump, and compares everything with the file.
+func TestOutputsOverOPeNDAP(t *testing.T) {
+	s := startServer(t, "WPS_DAP_MAX_BYTES=8KB")
+	v := fmt.Sprintf(`[{"uri":"%s","id":"tas|v"}]`, filepath.Join(s.samples, "tas_day_2000.nc"))
+	uri := s.execute(t, "CDAT.subset", v, `[{"id":"d","time":{"start":0,"end":40,"crs":"indices"},"lat":{"start":-30,"end":30,"crs":"values"},"lon":{"start":-20,"end":20,"crs":"values"}}]`,
+		`[{"name":"CDAT.subset","result":"s","domain":"d","input":["v"]}]`)
+	if !strings.HasPrefix(uri, s.base+"/wps/dap/") {
+		t.Fatalf("output uri %q is not an OPeNDAP URL", uri)
+	}
+	// The same URL downloads the file.
+	local := filepath.Join(t.TempDir(), "out.nc")
+	if err := os.WriteFile(local, []byte(get(t, uri)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := netcdf.Open(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	got, err := netcdf.Open(uri)
+	if err != nil {
+		t.Fatalf("libnetcdf cannot open %s: %v", uri, err)
+	}
+	defer got.Close()
+	wv, _ := want.Vars()
+	for _, w := range wv {
+		g, err := got.Var(w.Name)
+		if err != nil {
+			t.Errorf("variable %s is not served: %v", w.Name, err)
+			continue
+		}
+		if fmt.Sprint(g.Shape()) != fmt.Sprint(w.Shape()) {
+			t.Errorf("%s: shape %v over DAP, %v in the file", w.Name, g.Shape(), w.Shape())
+			continue
+		}
+		for _, a := range w.Attrs {
+			ga, ok := g.Attr(a.Name)
+			wf, wnum := a.Float64s()
+			gf, _ := ga.Float64s()
+			if !ok || (wnum && fmt.Sprint(gf) != fmt.Sprint(wf)) || (!wnum && fmt.Sprint(ga.Value) != fmt.Sprint(a.Value)) {
+				t.Errorf("%s:%s = %v over DAP, %v in the file", w.Name, a.Name, ga.Value, a.Value)
+			}
+		}
+		shape := w.Shape()
+		n := 1
+		for _, x := range shape {
+			n *= x
+		}
+		if n*8 > 1500 {
+			continue // over the response limit: checked below with hyperslabs
+		}
+		wd, gd := make([]float64, n), make([]float64, n)
+		want.Read(w.ID, make([]int, len(shape)), shape, nil, wd)
+		if err := got.Read(g.ID, make([]int, len(shape)), shape, nil, gd); err != nil {
+			t.Fatalf("%s over DAP: %v", w.Name, err)
+		}
+		if fmt.Sprint(wd) != fmt.Sprint(gd) {
+			t.Errorf("%s: values differ over DAP", w.Name)
+		}
+	}
+	// Hyperslabs of tas, strided, in the middle.
+	wt, _ := want.Var("tas")
+	gt, _ := got.Var("tas")
+	for _, slab := range [][3][]int{
+		{{0, 0, 0}, {1, 12, 9}, {1, 1, 1}},
+		{{2, 1, 2}, {4, 5, 3}, {2, 2, 3}},
+		{{9, 11, 8}, {1, 1, 1}, {1, 1, 1}},
+	} {
+		n := slab[1][0] * slab[1][1] * slab[1][2]
+		wd, gd := make([]float64, n), make([]float64, n)
+		if err := want.Read(wt.ID, slab[0], slab[1], slab[2], wd); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.Read(gt.ID, slab[0], slab[1], slab[2], gd); err != nil {
+			t.Fatalf("hyperslab %v over DAP: %v", slab, err)
+		}
+		if fmt.Sprint(wd) != fmt.Sprint(gd) {
+			t.Errorf("hyperslab %v differs over DAP", slab)
+		}
+	}
+	// ncdump reads it too, with a constraint.
+	out, err := exec.Command("ncdump", "-v", "lat", uri+"?lat").CombinedOutput()
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(string(out)), " "), "lat = -27.5, -22.5, -17.5, -12.5, -7.5, -2.5, 2.5, 7.5, 12.5, 17.5, 22.5, 27.5 ;") {
+		t.Errorf("ncdump over DAP: %v\n%s", err, out)
+	}
+	// Errors are DAP errors, not crashes.
+	for _, c := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{".dods?tas[0:1:x]", 400, "constraint"},
+		{".dods?tas[0:1:99][0][0]", 400, "tas"},
+		{".dods?nope", 404, "nope"},
+		{".dods?tas", 413, "more than the 8000 bytes"},
+	} {
+		resp, err := http.Get(uri + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		if resp.StatusCode != c.status || resp.Header.Get("Content-Description") != "dods-error" || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %q %s", c.path, resp.StatusCode, resp.Header.Get("Content-Description"), body)
+		}
+	}
+	if page := get(t, uri+".html"); !strings.Contains(page, "tas") {
+		t.Errorf("the HTML form page lacks the variable")
+	}
+}
+
+// TestChainedJobs feeds one job's output URI to the next: the server reads
+// its own output from disk, not over HTTP.
+func TestChainedJobs(t *testing.T) {
+	s := startServer(t)
+	v := fmt.Sprintf(`[{"uri":"%s","id":"tas|v"}]`, filepath.Join(s.samples, "tas_day_2000.nc"))
+	dom := `[{"id":"d","time":{"start":"2000-06","end":"2000-08","crs":"timestamps"},"lat":{"start":0,"end":60,"crs":"values"}}]`
+	first := s.execute(t, "CDAT.subset", v, dom, `[{"name":"CDAT.subset","result":"s","domain":"d","input":["v"]}]`)
+	chained := s.execute(t, "CDAT.average", fmt.Sprintf(`[{"uri":"%s","id":"tas|u"}]`, first), "[]",
+		`[{"name":"CDAT.average","result":"a","input":["u"],"axes":"lat|lon"}]`)
+	direct := s.execute(t, "CDAT.average", v, dom,
+		`[{"name":"CDAT.average","result":"a","input":["s"],"axes":"lat|lon"},{"name":"CDAT.subset","result":"s","domain":"d","input":["v"]}]`)
+	read := func(u string) []float64 {
+		f := filepath.Join(t.TempDir(), "x.nc")
+		os.WriteFile(f, []byte(get(t, u)), 0o644)
+		nc, err := netcdf.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		tv, _ := nc.Var("tas")
+		vals := make([]float64, tv.Shape()[0])
+		nc.Read(tv.ID, []int{0}, tv.Shape(), nil, vals)
+		return vals
+	}
+	a, b := read(chained), read(direct)
+	if len(a) != 92 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("chained average (%d values) differs from the direct one (%d)", len(a), len(b))
+	}
+	// libnetcdf's DAP client starts with .dds: none means no job read over HTTP.
+	if strings.Contains(s.logs.String(), `.nc.dds"`) {
+		t.Errorf("the chained job read its input over OPeNDAP instead of from disk")
 	}
 }

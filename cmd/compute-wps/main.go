@@ -146,7 +146,7 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("migrating the job store: %w", err)
 	}
 	cat := processes.Default()
-	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts, Self: cfg.SelfHosts()}
+	access := server.NewAccess(cfg, store)
 	ap, err := server.NewAuth(cfg, store, nil)
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
@@ -202,7 +202,7 @@ func runWorker(ctx context.Context) error {
 		return errors.New("WPS_WORKERS must be at least 1 for a worker process")
 	}
 	cat := processes.Default()
-	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts, Self: cfg.SelfHosts()}
+	access := server.NewAccess(cfg, store)
 	runner, err := newRunner(cfg, log, store, cat, access)
 	if err != nil {
 		return err

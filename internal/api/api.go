@@ -23,7 +23,9 @@ type URLs interface {
 	Job(id int64) string
 	Status(id int64) string
 	StatusLocation(id int64) string
-	Output(o jobs.Output) string
+	Output(o jobs.Output) string   // the URL outputs are known by (remote)
+	Download(o jobs.Output) string // the plain download URL
+	DAP(o jobs.Output) string      // the OPeNDAP dataset URL
 	JobList() string
 }
 
@@ -91,12 +93,14 @@ type Job struct {
 // Output is one output file of a job; size is in MB as a decimal string
 // with four places, as the reference had it, plus the exact bytes.
 type Output struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Remote string `json:"remote"`
-	Size   string `json:"size"`
-	Bytes  int64  `json:"bytes"`
-	VarID  string `json:"var_id"`
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Remote   string `json:"remote"`
+	Download string `json:"download"`
+	OpenDAP  string `json:"opendap"`
+	Size     string `json:"size"`
+	Bytes    int64  `json:"bytes"`
+	VarID    string `json:"var_id"`
 }
 
 // Status is the JSON form of one status of a job.
@@ -149,7 +153,7 @@ func (h *Handler) JobJSON(j jobs.Job) Job {
 	out.Elapsed = &e
 	for _, o := range j.Outputs {
 		out.Output = append(out.Output, Output{
-			ID: o.ID, Name: o.Name, Remote: h.URLs.Output(o), VarID: o.VarID,
+			ID: o.ID, Name: o.Name, Remote: h.URLs.Output(o), Download: h.URLs.Download(o), OpenDAP: h.URLs.DAP(o), VarID: o.VarID,
 			Size: strconv.FormatFloat(float64(o.Size)/1e6, 'f', 4, 64), Bytes: o.Size,
 		})
 	}

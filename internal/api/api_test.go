@@ -24,6 +24,10 @@ func (testURLs) StatusLocation(id int64) string {
 	return fmt.Sprintf("http://wps.test/wps/api/job/%d.wps", id)
 }
 func (testURLs) Output(o jobs.Output) string {
+	return "http://wps.test/wps/dap/" + o.Token + "/" + o.Name
+}
+func (testURLs) DAP(o jobs.Output) string { return "http://wps.test/wps/dap/" + o.Token + "/" + o.Name }
+func (testURLs) Download(o jobs.Output) string {
 	return "http://wps.test/wps/outputs/" + o.Token + "/" + o.Name
 }
 func (testURLs) JobList() string { return "http://wps.test/wps/api/job/" }

@@ -52,6 +52,9 @@ type Config struct {
 	SlabBytes    int64         // WPS_SLAB_BYTES: memory for one slab of data read or written
 	MaxReadBytes int64         // WPS_MAX_READ_BYTES: most a job may read from its inputs (estimated before it runs)
 	PageSize     int           // WPS_API_PAGE_SIZE: default page size of the job list
+	OutputURI    string        // WPS_OUTPUT_URI: dap or http, the kind of URL outputs get
+	DAPMaxBytes  int64         // WPS_DAP_MAX_BYTES: largest OPeNDAP data response
+	DAPDataRoots bool          // WPS_DAP_DATA_ROOTS: also serve the data roots over OPeNDAP
 
 	LogFormat string // WPS_LOG_FORMAT: json or text
 	LogLevel  string // WPS_LOG_LEVEL: debug, info, warn, error
@@ -104,6 +107,9 @@ var Vars = []Var{
 	{"WPS_SYNC_TIMEOUT", "30s", "How long an Execute with `status=false` waits for its job before answering with the status document."},
 	{"WPS_SLAB_BYTES", "33554432", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size."},
 	{"WPS_MAX_READ_BYTES", "20GiB", "Most data a job may read from its inputs, estimated from the request before anything is read; a larger job fails at once with the estimate in its message. Units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; 0 for no limit."},
+	{"WPS_OUTPUT_URI", "dap", "`dap`: an output's `uri` is its OPeNDAP (DAP2) URL, which xarray, ncdump and libnetcdf read in place (the same URL downloads the file); `http`: the plain download URL."},
+	{"WPS_DAP_MAX_BYTES", "512MiB", "Largest OPeNDAP data response (`.dods`, `.ascii`); a larger request gets a DAP error naming both sizes."},
+	{"WPS_DAP_DATA_ROOTS", "false", "`true`: also serve the files under WPS_DATA_ROOTS over OPeNDAP at `/wps/dap/data/<path relative to a root>`."},
 	{"WPS_API_PAGE_SIZE", "50", "Default page size of `GET /wps/api/job/`."},
 	{"WPS_LOG_FORMAT", "json", "`json` or `text`."},
 	{"WPS_LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
@@ -153,6 +159,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		SlabBytes:         int64(r.integer("WPS_SLAB_BYTES")),
 		MaxReadBytes:      r.size("WPS_MAX_READ_BYTES"),
 		PageSize:          r.integer("WPS_API_PAGE_SIZE"),
+		OutputURI:         r.str("WPS_OUTPUT_URI"),
+		DAPMaxBytes:       r.size("WPS_DAP_MAX_BYTES"),
+		DAPDataRoots:      r.boolean("WPS_DAP_DATA_ROOTS"),
 		LogFormat:         r.str("WPS_LOG_FORMAT"),
 		LogLevel:          r.str("WPS_LOG_LEVEL"),
 		Service: Service{
@@ -258,6 +267,9 @@ func (c *Config) validate() []string {
 	}
 	if c.PageSize < 1 || c.PageSize > 1000 {
 		p = append(p, fmt.Sprintf("WPS_API_PAGE_SIZE must be between 1 and 1000, got %d", c.PageSize))
+	}
+	if c.OutputURI != "dap" && c.OutputURI != "http" {
+		p = append(p, fmt.Sprintf("WPS_OUTPUT_URI must be dap or http, got %q", c.OutputURI))
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		p = append(p, fmt.Sprintf("WPS_LOG_FORMAT must be json or text, got %q", c.LogFormat))

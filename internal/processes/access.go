@@ -17,9 +17,15 @@ type Access struct {
 	Roots []string // absolute, cleaned directories
 	Hosts []string // "host" or "host:port"
 	// Self lists this server's own host:port (its base URL and listen
-	// address). Reading our own URLs through libnetcdf would go round
-	// through HTTP to files we hold locally, so they are refused.
+	// address). Our own URLs are never read over HTTP (libnetcdf would wait
+	// on this very process): outputs and served data map to local files.
 	Self []string
+	// BasePath is the path the server is mounted under (WPS_BASE_URL's).
+	BasePath string
+	// Output finds the file of an output from its URL's token and name.
+	Output func(token, name string) (path string, ok bool)
+	// DAPDataRoots says /wps/dap/data/<path> serves files under Roots.
+	DAPDataRoots bool
 }
 
 // AccessError is a refused or unusable input URI; its text is for the user.
@@ -56,7 +62,7 @@ func (a *Access) Resolve(uri string) (string, error) {
 			return refuse("credentials in URLs are not accepted")
 		}
 		if a.isSelf(u) {
-			return refuse("is a URL of this server; inputs must be data files or OPeNDAP datasets elsewhere")
+			return a.own(uri, u)
 		}
 		if !a.hostAllowed(u) {
 			if len(a.Hosts) == 0 {
@@ -84,6 +90,36 @@ func (a *Access) hostAllowed(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// own maps a URL of this server to the local file behind it: an output
+// (/wps/dap/<token>/<name>, /wps/outputs/<token>/<name>) or, when served,
+// a file under the data roots (/wps/dap/data/<path>). A proxy's rewriting
+// does not matter: only the path below WPS_BASE_URL's is looked at.
+func (a *Access) own(uri string, u *url.URL) (string, error) {
+	p := strings.TrimPrefix(u.Path, strings.TrimRight(a.BasePath, "/"))
+	if rel, ok := strings.CutPrefix(p, "/wps/dap/data/"); ok && a.DAPDataRoots {
+		for _, root := range a.Roots {
+			if path, err := a.local(uri, filepath.Join(root, filepath.FromSlash(rel))); err == nil {
+				return path, nil
+			}
+		}
+		return "", &AccessError{URI: uri, Text: "no such file among the data this server serves"}
+	}
+	for _, prefix := range []string{"/wps/dap/", "/wps/outputs/"} {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		token, name, ok := strings.Cut(rest, "/")
+		if ok && a.Output != nil && !strings.Contains(name, "/") {
+			if path, found := a.Output(token, name); found {
+				return path, nil
+			}
+		}
+		return "", &AccessError{URI: uri, Text: "is not an output of this server (it may have been deleted with its job)"}
+	}
+	return "", &AccessError{URI: uri, Text: "is a URL of this server but not of an output or served data file"}
 }
 
 func (a *Access) isSelf(u *url.URL) bool {

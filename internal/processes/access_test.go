@@ -72,11 +72,32 @@ func TestAccess(t *testing.T) {
 			t.Errorf("Resolve(%q) reveals existence outside the roots", c.uri)
 		}
 	}
-	self := &Access{Hosts: []string{"wps.example.org", "127.0.0.1"}, Self: []string{"wps.example.org:443", "127.0.0.1:8000"}}
-	for _, uri := range []string{"https://wps.example.org/wps/outputs/t/x.nc", "http://127.0.0.1:8000/wps/outputs/t/x.nc"} {
-		if _, err := self.Resolve(uri); err == nil || !strings.Contains(err.Error(), "a URL of this server") {
-			t.Errorf("Resolve(%q) = %v, want it refused as our own URL", uri, err)
+	outFile := filepath.Join(root, "sub", "pr.nc")
+	self := &Access{Hosts: []string{"wps.example.org", "127.0.0.1"}, Self: []string{"wps.example.org:443", "127.0.0.1:8000"},
+		BasePath: "/compute", Roots: []string{root},
+		Output: func(token, name string) (string, bool) { return outFile, token == "tok" && name == "x.nc" }}
+	// Our own outputs map to their files, by the public or the internal URL.
+	for _, uri := range []string{"https://wps.example.org/compute/wps/dap/tok/x.nc", "http://127.0.0.1:8000/compute/wps/outputs/tok/x.nc"} {
+		if got, err := self.Resolve(uri); err != nil || got != outFile {
+			t.Errorf("Resolve(%q) = %q, %v; want the output's file", uri, got, err)
 		}
+	}
+	for uri, want := range map[string]string{
+		"https://wps.example.org/compute/wps/dap/nope/x.nc":                   "is not an output of this server",
+		"https://wps.example.org/compute/wps/api/job/1/":                      "not of an output",
+		"https://wps.example.org/compute/wps/dap/data/tas.nc":                 "not an output", // data roots not served
+		"https://wps.example.org/compute/wps/dap/tok/x.nc/../../../etc/hosts": "not an output",
+	} {
+		if _, err := self.Resolve(uri); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Resolve(%q) = %v, want %q", uri, err, want)
+		}
+	}
+	self.DAPDataRoots = true
+	if got, err := self.Resolve("https://wps.example.org/compute/wps/dap/data/tas.nc"); err != nil || got != filepath.Join(root, "tas.nc") {
+		t.Errorf("served data file: %q %v", got, err)
+	}
+	if _, err := self.Resolve("https://wps.example.org/compute/wps/dap/data/escape.nc"); err == nil {
+		t.Error("a served data path escaped the roots through a symlink")
 	}
 	if _, err := self.Resolve("http://127.0.0.1:9000/x.nc"); err != nil {
 		t.Errorf("another port of an allowed host: %v", err)

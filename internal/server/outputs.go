@@ -31,6 +31,11 @@ func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request, rest strin
 	if err != nil {
 		return err
 	}
+	return s.serveOutput(w, r, out)
+}
+
+// serveOutput sends an output file, with byte ranges and HEAD.
+func (s *Server) serveOutput(w http.ResponseWriter, r *http.Request, out jobs.Output) error {
 	if !filepath.IsLocal(out.Path) {
 		return api.Errorf(http.StatusNotFound, "no such output")
 	}

@@ -52,7 +52,7 @@ type Options struct {
 func New(o Options) *Server {
 	s := &Server{
 		cfg: o.Config, store: o.Store, cat: o.Catalogue, access: o.Access, authn: o.Authenticator,
-		login: o.Login, registrar: o.Registrar, log: o.Logger, version: o.Version, urls: urls{base: o.Config.BaseURL},
+		login: o.Login, registrar: o.Registrar, log: o.Logger, version: o.Version, urls: urls{base: o.Config.BaseURL, dap: o.Config.OutputURI == "dap"},
 	}
 	s.api = &api.Handler{Store: s.store, URLs: s.urls, DataPath: s.cfg.DataPath, PageSize: s.cfg.PageSize, Log: s.log}
 	s.metrics = newMetrics(o.Registry)
@@ -115,6 +115,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) error {
 		return s.handleStatus(w, r, strings.TrimPrefix(p, "/wps/api/status/"))
 	case strings.HasPrefix(p, "/wps/outputs/"):
 		return s.handleOutput(w, r, strings.TrimPrefix(p, "/wps/outputs/"))
+	case strings.HasPrefix(p, "/wps/dap/"):
+		return s.handleDAP(w, r, strings.TrimPrefix(p, "/wps/dap/"))
 	case strings.HasPrefix(p, "/wps/auth/"):
 		return s.handleAuth(w, r, strings.TrimPrefix(p, "/wps/auth/"))
 	}

@@ -108,7 +108,7 @@ func start(t *testing.T, settings map[string]string) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cat := processes.Default()
-	access := &processes.Access{Roots: cfg.DataRoots, Hosts: cfg.DataHosts}
+	access := NewAccess(cfg, store)
 	w := &worker.Worker{Store: store, Catalogue: cat, Access: access, DataPath: dataPath, SlabBytes: cfg.SlabBytes, MaxReadBytes: cfg.MaxReadBytes, Server: cfg.BaseURL + "/wps", Version: "test", Log: log}
 	runner, err := store.NewRunner(jobs.RunnerConfig{Workers: cfg.Workers, PollInterval: 50 * time.Millisecond, Logger: log}, w.Run)
 	if err != nil {

@@ -106,7 +106,10 @@ func echoInputs(stored string) []wps.Input {
 }
 
 // urls builds every absolute URL from WPS_BASE_URL.
-type urls struct{ base string }
+type urls struct {
+	base string
+	dap  bool // outputs are named by their OPeNDAP URL
+}
 
 func (u urls) WPS() string            { return u.base + "/wps" }
 func (u urls) Job(id int64) string    { return fmt.Sprintf("%s/wps/api/job/%d/", u.base, id) }
@@ -115,7 +118,23 @@ func (u urls) Status(id int64) string { return fmt.Sprintf("%s/wps/api/status/%d
 func (u urls) StatusLocation(id int64) string {
 	return fmt.Sprintf("%s/wps/api/job/%d.wps", u.base, id)
 }
-func (u urls) Output(o jobs.Output) string { return u.base + "/wps/outputs/" + o.Token + "/" + o.Name }
+
+// Output is the URL an output is known by: its OPeNDAP dataset URL (which
+// also downloads the file) or the plain download URL.
+func (u urls) Output(o jobs.Output) string {
+	if u.dap {
+		return u.DAP(o)
+	}
+	return u.Download(o)
+}
+
+// DAP is the OPeNDAP dataset URL of an output.
+func (u urls) DAP(o jobs.Output) string { return u.base + "/wps/dap/" + o.Token + "/" + o.Name }
+
+// Download is the plain download URL of an output.
+func (u urls) Download(o jobs.Output) string {
+	return u.base + "/wps/outputs/" + o.Token + "/" + o.Name
+}
 
 // prefix is the path the service is mounted under, from WPS_BASE_URL.
 func (u urls) prefix() string {
