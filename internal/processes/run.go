@@ -26,6 +26,8 @@ type Env struct {
 	// MaxReadBytes refuses a run whose inputs, as the request selects them,
 	// are larger; 0 means no limit.
 	MaxReadBytes int64
+	// TempDir holds downloaded copies of plain HTTP(S) inputs during a run.
+	TempDir string
 	// Provenance recorded in every output.
 	Server   string // the WPS endpoint URL
 	Version  string // ComputeWPS version
@@ -69,6 +71,7 @@ type runner struct {
 	env    Env
 	values map[string]ops.Dataset // results of variables and operations, by node name
 	open   map[string]*cf.Dataset
+	fetch  *fetcher // downloads of plain HTTP inputs, made when first needed
 	last   int
 }
 
@@ -76,6 +79,42 @@ func (r *runner) close() {
 	for _, ds := range r.open {
 		ds.Close()
 	}
+	if r.fetch != nil {
+		r.fetch.close()
+	}
+}
+
+// openInput opens a local file, or a remote URL as an OPeNDAP dataset and,
+// failing that, as a plain NetCDF file downloaded over HTTP(S).
+// "#mode=bytes" asks for the download directly.
+func (r *runner) openInput(ctx context.Context, path string) (*cf.Dataset, error) {
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		return cf.Open(path)
+	}
+	url, fragment, _ := strings.Cut(path, "#")
+	var dapErr error
+	if !strings.Contains(fragment, "mode=bytes") {
+		ds, err := cf.Open(url)
+		if err == nil {
+			return ds, nil
+		}
+		dapErr = err
+	}
+	if r.fetch == nil {
+		dir := r.env.TempDir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		r.fetch = newFetcher(dir, r.env.MaxReadBytes)
+	}
+	local, err := r.fetch.fetch(ctx, url)
+	if err != nil {
+		if dapErr != nil && strings.Contains(err.Error(), "neither an OPeNDAP dataset") {
+			return nil, fmt.Errorf("%v (as OPeNDAP: %v)", err, dapErr)
+		}
+		return nil, err
+	}
+	return cf.Open(local)
 }
 
 func (r *runner) progress(pct int, msg string) {
@@ -224,7 +263,7 @@ func (r *runner) input(ctx context.Context, name string) (ops.Dataset, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if ds, err = cf.Open(path); err != nil {
+		if ds, err = r.openInput(ctx, path); err != nil {
 			if netcdf.IsNotFound(err) {
 				return nil, &UserError{Text: fmt.Sprintf("input %q: no such file or dataset", v.URI)}
 			}

@@ -66,6 +66,7 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 		OutDir:       dir,
 		SlabBytes:    w.SlabBytes,
 		MaxReadBytes: w.MaxReadBytes,
+		TempDir:      filepath.Join(w.DataPath, "tmp"),
 		Server:       w.Server,
 		Version:      w.Version,
 		Document:     job.Request,
