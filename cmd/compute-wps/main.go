@@ -23,6 +23,7 @@ import (
 
 	"github.com/computewps/computewps/internal/config"
 	"github.com/computewps/computewps/internal/jobs"
+	"github.com/computewps/computewps/internal/metrics"
 	"github.com/computewps/computewps/internal/processes"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/server"
@@ -126,8 +127,9 @@ func migrate(ctx context.Context) error {
 	return nil
 }
 
-func newRunner(cfg *config.Config, log *slog.Logger, store *jobs.Store, cat *processes.Catalogue, access *processes.Access) (*jobs.Runner, error) {
-	w := &worker.Worker{
+func newRunner(cfg *config.Config, log *slog.Logger, store *jobs.Store, cat *processes.Catalogue, access *processes.Access, m *metrics.Metrics) (*jobs.Runner, error) {
+	m.Workers.Set(float64(cfg.Workers))
+	w := &worker.Worker{Metrics: m,
 		Store: store, Catalogue: cat, Access: access, DataPath: cfg.DataPath, SlabBytes: cfg.SlabBytes, MaxReadBytes: cfg.MaxReadBytes,
 		Server: cfg.BaseURL + "/wps", Version: version, Log: log,
 	}
@@ -151,12 +153,23 @@ func serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
+	m := metrics.New()
+	m.WatchJobStates(store.StateCounts)
+	if ap.Introspector != nil {
+		ap.Introspector.OnResult = func(cached bool) {
+			if cached {
+				m.Introspection.WithLabelValues("hit").Inc()
+			} else {
+				m.Introspection.WithLabelValues("miss").Inc()
+			}
+		}
+	}
 	srv := server.New(server.Options{Config: cfg, Store: store, Catalogue: cat, Access: access,
-		Authenticator: ap.Authenticator, Login: ap.Login, Registrar: ap.Registrar, Logger: log, Version: version})
+		Authenticator: ap.Authenticator, Login: ap.Login, Registrar: ap.Registrar, Logger: log, Version: version, Metrics: m})
 
 	var runner *jobs.Runner
 	if cfg.Workers > 0 {
-		if runner, err = newRunner(cfg, log, store, cat, access); err != nil {
+		if runner, err = newRunner(cfg, log, store, cat, access, m); err != nil {
 			return err
 		}
 		if err := runner.Start(ctx); err != nil {
@@ -203,7 +216,7 @@ func runWorker(ctx context.Context) error {
 	}
 	cat := processes.Default()
 	access := server.NewAccess(cfg, store)
-	runner, err := newRunner(cfg, log, store, cat, access)
+	runner, err := newRunner(cfg, log, store, cat, access, metrics.New())
 	if err != nil {
 		return err
 	}

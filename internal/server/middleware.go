@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/computewps/computewps/internal/wps"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type ctxKey int
@@ -110,7 +108,7 @@ func (s *Server) route(name string, h func(http.ResponseWriter, *http.Request) e
 		}
 		d := time.Since(began)
 		op := operationOf(r)
-		s.metrics.requests.WithLabelValues(name, op, r.Method, strconv.Itoa(sw.status)).Observe(d.Seconds())
+		s.metrics.Requests.WithLabelValues(name, op, r.Method, strconv.Itoa(sw.status)).Observe(d.Seconds())
 		s.logFrom(r).Info("request", "method", r.Method, "path", r.URL.Path, "operation", op,
 			"status", sw.status, "bytes", sw.bytes, "ms", float64(d.Microseconds())/1000)
 	})
@@ -131,34 +129,4 @@ func operationOf(r *http.Request) string {
 		return *p
 	}
 	return "-"
-}
-
-type metrics struct {
-	gatherer prometheus.Gatherer
-	requests *prometheus.HistogramVec
-}
-
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wps_request_seconds",
-			Help:    "HTTP requests by route, WPS operation, method and status code.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
-		}, []string{"route", "operation", "method", "code"}),
-	}
-	if reg == nil {
-		r := prometheus.NewRegistry()
-		r.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-		m.gatherer, reg = r, r
-	} else if g, ok := reg.(prometheus.Gatherer); ok {
-		m.gatherer = g
-	} else {
-		m.gatherer = prometheus.DefaultGatherer
-	}
-	reg.MustRegister(m.requests)
-	return m
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 }

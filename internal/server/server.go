@@ -14,8 +14,8 @@ import (
 	"github.com/computewps/computewps/internal/auth"
 	"github.com/computewps/computewps/internal/config"
 	"github.com/computewps/computewps/internal/jobs"
+	"github.com/computewps/computewps/internal/metrics"
 	"github.com/computewps/computewps/internal/processes"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Server is the HTTP service.
@@ -31,7 +31,7 @@ type Server struct {
 	version   string
 	api       *api.Handler
 	urls      urls
-	metrics   *metrics
+	metrics   *metrics.Metrics
 }
 
 // Options are the parts a Server is built from.
@@ -45,7 +45,7 @@ type Options struct {
 	Registrar     *auth.Registrar
 	Logger        *slog.Logger
 	Version       string
-	Registry      prometheus.Registerer // nil: a private registry
+	Metrics       *metrics.Metrics // nil: new metrics
 }
 
 // New builds a Server.
@@ -55,7 +55,10 @@ func New(o Options) *Server {
 		login: o.Login, registrar: o.Registrar, log: o.Logger, version: o.Version, urls: urls{base: o.Config.BaseURL, dap: o.Config.OutputURI == "dap"},
 	}
 	s.api = &api.Handler{Store: s.store, URLs: s.urls, DataPath: s.cfg.DataPath, PageSize: s.cfg.PageSize, Log: s.log}
-	s.metrics = newMetrics(o.Registry)
+	s.metrics = o.Metrics
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	return s
 }
 
@@ -98,7 +101,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write([]byte("pong"))
 		return nil
 	case p == "/wps/api/metrics" || p == "/wps/api/metrics/":
-		s.metrics.handler().ServeHTTP(w, r)
+		s.metrics.Handler().ServeHTTP(w, r)
 		return nil
 	case p == "/wps/api/job/":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

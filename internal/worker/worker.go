@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/computewps/computewps/internal/jobs"
+	"github.com/computewps/computewps/internal/metrics"
 	"github.com/computewps/computewps/internal/processes"
 	"github.com/computewps/computewps/internal/workflow"
 )
@@ -32,6 +33,7 @@ type Worker struct {
 	Server       string // WPS endpoint URL, recorded as provenance
 	Version      string
 	Log          *slog.Logger
+	Metrics      *metrics.Metrics // may be nil
 }
 
 // DataInputs is how a job's inputs are stored.
@@ -60,6 +62,9 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 	// The runner has already marked the job Started.
 	log.Info("job started")
 	began := time.Now()
+	if w.Metrics != nil {
+		w.Metrics.QueueWait.Observe(began.Sub(job.Created).Seconds())
+	}
 	dir := OutputDir(w.DataPath, job.UserID, job.ID)
 	results, err := w.Catalogue.Run(ctx, wf, processes.Env{
 		Access:       w.Access,
@@ -72,6 +77,7 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 		Document:     job.Request,
 		Progress:     w.progress(ctx, job.ID, log),
 	})
+	w.observe(job.Identifier, err, began, results)
 	if err != nil {
 		log.Warn("job failed", "err", err, "seconds", time.Since(began).Seconds())
 		var ue *processes.UserError
@@ -101,6 +107,21 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 	}
 	log.Info("job succeeded", "outputs", len(outs), "seconds", time.Since(began).Seconds())
 	return nil
+}
+
+func (w *Worker) observe(process string, err error, began time.Time, results []processes.Result) {
+	if w.Metrics == nil {
+		return
+	}
+	state := string(jobs.Succeeded)
+	if err != nil {
+		state = string(jobs.Failed)
+	}
+	w.Metrics.JobsFinished.WithLabelValues(process, state).Inc()
+	w.Metrics.RunTime.WithLabelValues(process).Observe(time.Since(began).Seconds())
+	for _, r := range results {
+		w.Metrics.BytesWritten.Add(float64(r.Size))
+	}
 }
 
 // progress records messages in the store, at most a few a second, but
