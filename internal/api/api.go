@@ -26,6 +26,7 @@ type URLs interface {
 	Output(o jobs.Output) string   // the URL outputs are known by (remote)
 	Download(o jobs.Output) string // the plain download URL
 	DAP(o jobs.Output) string      // the OPeNDAP dataset URL
+	Provenance(id int64) string    // the job's PROV-JSON document
 	JobList() string
 }
 
@@ -85,6 +86,7 @@ type Job struct {
 	Message        string   `json:"message"`
 	Elapsed        *string  `json:"elapsed"`
 	Output         []Output `json:"output"`
+	Provenance     string   `json:"provenance,omitempty"`
 	Accepted       string   `json:"accepted"`
 	Updated        string   `json:"updated"`
 	DataInputs     string   `json:"datainputs"`
@@ -148,6 +150,9 @@ func (h *Handler) JobJSON(j jobs.Job) Job {
 	}
 	for _, id := range j.StatusIDs {
 		out.StatusLinks = append(out.StatusLinks, h.URLs.Status(id))
+	}
+	if j.State == jobs.Succeeded {
+		out.Provenance = h.URLs.Provenance(j.ID)
 	}
 	e := elapsed(j.Updated.Sub(j.Created))
 	out.Elapsed = &e

@@ -30,6 +30,9 @@ func (testURLs) DAP(o jobs.Output) string { return "http://wps.test/wps/dap/" + 
 func (testURLs) Download(o jobs.Output) string {
 	return "http://wps.test/wps/outputs/" + o.Token + "/" + o.Name
 }
+func (testURLs) Provenance(id int64) string {
+	return fmt.Sprintf("http://wps.test/wps/api/job/%d/provenance", id)
+}
 func (testURLs) JobList() string { return "http://wps.test/wps/api/job/" }
 
 func golden(t *testing.T, name string, v any) {

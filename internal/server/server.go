@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/computewps/computewps/internal/jobs"
 	"github.com/computewps/computewps/internal/metrics"
 	"github.com/computewps/computewps/internal/processes"
+	"github.com/computewps/computewps/internal/worker"
 )
 
 // Server is the HTTP service.
@@ -145,6 +148,9 @@ func parseDetail(rest string) (int64, string, bool) {
 }
 
 func (s *Server) handleJob(w http.ResponseWriter, r *http.Request, rest string) error {
+	if idText, ok := strings.CutSuffix(strings.TrimSuffix(rest, "/"), "/provenance"); ok {
+		return s.handleProvenance(w, r, idText)
+	}
 	id, format, ok := parseDetail(rest)
 	if !ok {
 		return api.Errorf(http.StatusNotFound, "no such job: %s", rest)
@@ -188,6 +194,32 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, rest strin
 		return err
 	}
 	return s.api.Status(w, r, user, id)
+}
+
+// handleProvenance serves the W3C PROV-JSON document of a job to its owner.
+func (s *Server) handleProvenance(w http.ResponseWriter, r *http.Request, idText string) error {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return api.Errorf(http.StatusNotFound, "no such job: %s", idText)
+	}
+	user, err := s.user(r)
+	if err != nil {
+		return err
+	}
+	job, err := s.store.Get(r.Context(), user.ID, id)
+	if errors.Is(err, jobs.ErrNotFound) {
+		return api.Errorf(http.StatusNotFound, "job %d was not found", id)
+	}
+	if err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(filepath.Join(worker.OutputDir(s.cfg.DataPath, job.UserID, job.ID), worker.ProvenanceFile))
+	if err != nil {
+		return api.Errorf(http.StatusNotFound, "job %d has no provenance document (it has not succeeded)", id)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(doc)
+	return nil
 }
 
 func prefersXML(r *http.Request) bool {

@@ -784,3 +784,58 @@ func TestOPeNDAPInput(t *testing.T) {
 		t.Errorf("missing remote dataset: %+v", done.Status.Failed)
 	}
 }
+
+// TestProvenance: a succeeded job has a W3C PROV-JSON document linking its
+// output to the operation and the input file, served to its owner only.
+func TestProvenance(t *testing.T) {
+	e := start(t, nil)
+	loc := submit(t, e, "alice", "tas_day_2000.nc", "tas")
+	e.wait(loc, "X-Test-User", "alice")
+	id := jobID(t, loc)
+	var job struct {
+		Provenance string `json:"provenance"`
+	}
+	json.Unmarshal([]byte(readBody(t, e.do("GET", "/wps/api/job/"+id+"/", nil, "X-Test-User", "alice"))), &job)
+	if job.Provenance != e.url+"/wps/api/job/"+id+"/provenance" {
+		t.Fatalf("provenance link %q", job.Provenance)
+	}
+	resp := e.do("GET", "/wps/api/job/"+id+"/provenance", nil, "X-Test-User", "alice")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("provenance: %d", resp.StatusCode)
+	}
+	var doc struct {
+		Entity         map[string]map[string]any `json:"entity"`
+		Activity       map[string]map[string]any `json:"activity"`
+		Agent          map[string]map[string]any `json:"agent"`
+		Used           map[string]map[string]any `json:"used"`
+		WasGeneratedBy map[string]map[string]any `json:"wasGeneratedBy"`
+		WasDerivedFrom map[string]map[string]any `json:"wasDerivedFrom"`
+	}
+	if err := json.Unmarshal([]byte(readBody(t, resp)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	input := doc.Entity["cwps:input/v"]
+	if input == nil || input["prov:location"] != e.fileURI("tas_day_2000.nc") {
+		t.Errorf("input entity %v", input)
+	}
+	act := doc.Activity["cwps:job/"+id+"/s"]
+	if act == nil || act["prov:type"] != "CDAT.subset" || act["cwps:domain"] == nil {
+		t.Errorf("activity %v", act)
+	}
+	var used, generated, derived bool
+	for _, u := range doc.Used {
+		used = used || (u["prov:activity"] == "cwps:job/"+id+"/s" && u["prov:entity"] == "cwps:input/v")
+	}
+	for _, g := range doc.WasGeneratedBy {
+		generated = generated || (g["prov:entity"] == "cwps:result/s" && g["prov:activity"] == "cwps:job/"+id+"/s")
+	}
+	for _, d := range doc.WasDerivedFrom {
+		derived = derived || d["prov:usedEntity"] == "cwps:result/s"
+	}
+	if !used || !generated || !derived || len(doc.Agent) != 2 {
+		t.Errorf("relations: used %v generated %v derived %v agents %v", used, generated, derived, doc.Agent)
+	}
+	if resp := e.do("GET", "/wps/api/job/"+id+"/provenance", nil, "X-Test-User", "bob"); resp.StatusCode != 404 {
+		t.Errorf("bob reads alice's provenance: %d", resp.StatusCode)
+	}
+}

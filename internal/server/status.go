@@ -128,6 +128,11 @@ func (u urls) Output(o jobs.Output) string {
 	return u.Download(o)
 }
 
+// Provenance is the URL of a job's PROV-JSON document.
+func (u urls) Provenance(id int64) string {
+	return fmt.Sprintf("%s/wps/api/job/%d/provenance", u.base, id)
+}
+
 // DAP is the OPeNDAP dataset URL of an output.
 func (u urls) DAP(o jobs.Output) string { return u.base + "/wps/dap/" + o.Token + "/" + o.Name }
 

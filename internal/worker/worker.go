@@ -97,6 +97,11 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 		}
 		outs[i] = jobs.Output{Name: r.Name, Path: rel, Size: r.Size, VarID: r.VarID, MimeType: "application/netcdf"}
 	}
+	// The provenance document goes beside the outputs before they are
+	// published, so a succeeded job always has one.
+	if err := w.writeProvenance(job, wf, results, began, dir); err != nil {
+		log.Warn("writing provenance", "err", err)
+	}
 	if _, err := w.Store.Succeed(ctx, job.ID, outs, fmt.Sprintf("%d output(s)", len(outs))); err != nil {
 		// Most likely the job was deleted while it ran: leave nothing behind.
 		for _, r := range results {
@@ -122,6 +127,24 @@ func (w *Worker) observe(process string, err error, began time.Time, results []p
 	for _, r := range results {
 		w.Metrics.BytesWritten.Add(float64(r.Size))
 	}
+}
+
+// ProvenanceFile is the name of a job's W3C PROV-JSON document.
+const ProvenanceFile = "provenance.json"
+
+func (w *Worker) writeProvenance(job jobs.Job, wf *workflow.Workflow, results []processes.Result, began time.Time, dir string) error {
+	user := strconv.FormatInt(job.UserID, 10)
+	doc, err := processes.ProvenanceJSON(wf, results, processes.ProvInfo{
+		Job: job.ID, User: user, Server: w.Server, Version: w.Version, Started: began, Ended: time.Now(),
+	})
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, ProvenanceFile+".part")
+	if err := os.WriteFile(tmp, doc, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, ProvenanceFile))
 }
 
 // progress records messages in the store, at most a few a second, but
