@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/computewps/computewps/internal/api"
 	"github.com/computewps/computewps/internal/auth"
@@ -102,6 +104,19 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("pong"))
+		return nil
+	case p == "/wps/api/ready" || p == "/wps/api/ready/":
+		// Readiness: the job store must answer; liveness is /wps/api/ping.
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := s.store.Ping(ctx); err != nil {
+			s.logFrom(r).Warn("not ready: the job store does not answer", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: the job store does not answer"))
+			return nil
+		}
+		_, _ = w.Write([]byte("ready"))
 		return nil
 	case p == "/wps/api/metrics" || p == "/wps/api/metrics/":
 		s.metrics.Handler().ServeHTTP(w, r)

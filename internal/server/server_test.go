@@ -702,6 +702,16 @@ func TestJobAPI(t *testing.T) {
 	if body := readBody(t, e.do("GET", "/wps/api/ping/", nil)); body != "pong" {
 		t.Errorf("ping: %q", body)
 	}
+	if body := readBody(t, e.do("GET", "/wps/api/ready", nil)); body != "ready" {
+		t.Errorf("ready: %q", body)
+	}
+	e.store.Close() // the database gone: not ready, still alive
+	if resp := e.do("GET", "/wps/api/ready", nil); resp.StatusCode != 503 {
+		t.Errorf("ready without a database: %d", resp.StatusCode)
+	}
+	if body := readBody(t, e.do("GET", "/wps/api/ping/", nil)); body != "pong" {
+		t.Errorf("ping without a database: %q", body)
+	}
 	metrics := readBody(t, e.do("GET", "/wps/api/metrics", nil))
 	if !strings.Contains(metrics, `wps_request_seconds_count{code="200",method="POST",operation="Execute",route="wps"}`) {
 		t.Errorf("metrics lack the Execute requests:\n%.2000s", metrics)
