@@ -20,6 +20,7 @@ setup-test:
 
 build: setup
 	go build -ldflags "$(LDFLAGS)" -o bin/compute-wps ./cmd/compute-wps
+	go build -ldflags "$(LDFLAGS)" -o bin/cwt ./cmd/cwt
 
 # Serves the sample data with authentication off, an SQLite job store and
 # in-process workers under $(DATA_PATH).
