@@ -44,7 +44,14 @@ fuzz: setup-test
 	  done; \
 	done
 
-bench: setup-test
+# The performance table (README, Performance): ours against CDO and NCO on
+# one synthetic 1 GB file, made once under $(BENCH_DIR), then the package
+# benchmarks. BENCH_FLAGS passes options to benchtable (-cases, -runs).
+BENCH_DIR ?= $(or $(TMPDIR),/tmp)/computewps-bench
+bench: setup
+	@scripts/setup-bench.sh
+	go build -o bin/benchtable ./cmd/benchtable
+	bin/benchtable -dir $(BENCH_DIR) $(BENCH_FLAGS)
 	go test -run '^$$' -bench . -benchtime 3x ./internal/...
 
 clean:

@@ -24,9 +24,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-# Tests of authentication run real identity providers and a browser.
+# Tests of authentication run real identity providers and a browser; tests
+# of the job store run a throwaway PostgreSQL.
 if [ "${1:-}" = "test" ]; then
   "$(dirname "$0")/setup-auth-test.sh"
+  "$(dirname "$0")/postgres-test.sh" install
 fi
 
 if ! command -v go >/dev/null 2>&1; then

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/computewps/computewps/internal/jobs/pgtest"
 	"github.com/computewps/computewps/internal/netcdf"
 )
 
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building compute-wps:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -25,7 +25,8 @@ func TestLoad(t *testing.T) {
 	if s, err := strconv.Atoi(os.Getenv("LOAD_SECONDS")); err == nil && s > 0 {
 		seconds = s
 	}
-	s := startServer(t, "WPS_LOG_LEVEL=warn")
+	// All clients are the one anonymous user: lift the per-user queue limit.
+	s := startServer(t, "WPS_LOG_LEVEL=warn", "WPS_USER_MAX_QUEUED=0")
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
 	v := fmt.Sprintf(`[{"uri":"%s","id":"pr|p"}]`, filepath.Join(s.samples, "pr_mon_360day.nc"))
 	submit := s.base + "/wps?" + url.Values{"service": {"WPS"}, "request": {"Execute"}, "version": {"1.0.0"}, "identifier": {"CDAT.subset"},

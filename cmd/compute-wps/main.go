@@ -24,6 +24,8 @@ import (
 	"github.com/computewps/computewps/internal/config"
 	"github.com/computewps/computewps/internal/jobs"
 	"github.com/computewps/computewps/internal/metrics"
+	"github.com/computewps/computewps/internal/netcdf"
+	"github.com/computewps/computewps/internal/ops"
 	"github.com/computewps/computewps/internal/processes"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/server"
@@ -76,6 +78,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "compute-wps: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
 	}
+	if readers != nil {
+		_ = readers.Close()
+	}
 	if err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {
@@ -111,6 +116,8 @@ func open(ctx context.Context) (*config.Config, *slog.Logger, *jobs.Store, error
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("opening the job store: %w", err)
 	}
+	store.SetLimits(jobs.Limits{MaxRunning: cfg.UserMaxRunning, MaxQueued: cfg.UserMaxQueued,
+		MaxStorage: cfg.UserMaxStorage, Retention: cfg.JobRetention})
 	return cfg, log, store, nil
 }
 
@@ -129,11 +136,44 @@ func migrate(ctx context.Context) error {
 
 func newRunner(cfg *config.Config, log *slog.Logger, store *jobs.Store, cat *processes.Catalogue, access *processes.Access, m *metrics.Metrics) (*jobs.Runner, error) {
 	m.Workers.Set(float64(cfg.Workers))
+	useReaders(cfg, log)
 	w := &worker.Worker{Metrics: m,
 		Store: store, Catalogue: cat, Access: access, DataPath: cfg.DataPath, SlabBytes: cfg.SlabBytes, MaxReadBytes: cfg.MaxReadBytes,
 		Server: cfg.BaseURL + "/wps", Version: version, Log: log,
 	}
-	return store.NewRunner(jobs.RunnerConfig{Workers: cfg.Workers, Logger: log}, w.Run)
+	// Expired jobs' files go with their records (WPS_JOB_RETENTION).
+	onExpire := func(_ context.Context, list []jobs.Expired) {
+		for _, e := range list {
+			if err := jobs.RemoveFiles(cfg.DataPath, e.Dir, e.Outputs); err != nil {
+				log.Warn("removing the files of an expired job", "job_id", e.JobID, "err", err)
+			}
+		}
+	}
+	return store.NewRunner(jobs.RunnerConfig{Workers: cfg.Workers, Logger: log, Lease: cfg.JobLease,
+		Attempts: cfg.JobAttempts, OnExpire: onExpire}, w.Run)
+}
+
+// readers inflate deflated inputs for the jobs of this process, and exit
+// with it. They start now, while no output file is open, and a deployment
+// that cannot run them reads in its own process.
+var readers *netcdf.ReaderPool
+
+func useReaders(cfg *config.Config, log *slog.Logger) {
+	if cfg.ReadProcs < 2 || readers != nil {
+		return
+	}
+	p, err := netcdf.NewReaderPool(cfg.ReadProcs)
+	if err == nil {
+		if err = p.Start(); err != nil {
+			p.Close()
+		}
+	}
+	if err != nil {
+		log.Warn("reading deflated inputs in this process only", "err", err)
+		return
+	}
+	readers = p
+	ops.UseReaderPool(p)
 }
 
 func serve(ctx context.Context) error {

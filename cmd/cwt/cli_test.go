@@ -350,11 +350,13 @@ func TestShellSession(t *testing.T) {
 	// The server refuses a request: exit 1 with its reason.
 	u.fails(exitError, "unknown process", "execute", "CDAT.nothing", "--var", tas+":tas")
 
-	// cancel deletes the job and its files.
-	if out := u.ok("cancel", job); !strings.Contains(out, "Deleted job "+job) {
+	// cancel dismisses the job and deletes its files; the record stays.
+	if out := u.ok("cancel", job); !strings.Contains(out, "Dismissed job "+job) {
 		t.Errorf("cancel: %s", out)
 	}
-	u.fails(exitError, "cwt jobs", "status", job)
+	if out := u.ok("status", job); strings.Contains(out, res.Outputs[0].URI) {
+		t.Errorf("status of a dismissed job still lists its output: %s", out)
+	}
 	resp, err := http.Get(res.Outputs[0].URI)
 	if err != nil {
 		t.Fatal(err)

@@ -285,9 +285,11 @@ func bytesBar(w io.Writer, total int64, name string) *progressbar.ProgressBar {
 func (a *app) cancelCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cancel JOB",
-		Short: "Delete a job and its output files",
-		Long: `Delete a job, its history and its output files on the server
-(DELETE /wps/api/job/JOB/). The output URLs stop working.`,
+		Short: "Stop a job and delete its output files",
+		Long: `Dismiss a job on the server (DELETE /wps/api/job/JOB/): a job that is
+waiting or running stops within seconds and ends as failed ("Dismissed by its
+owner"); its output files are deleted and their URLs stop working. The job's
+record stays in "cwt jobs" until the server expires it.`,
 		Example: `  cwt cancel 12
   cwt jobs --json | python3 -c 'import json,sys; [print(j["id"]) for j in json.load(sys.stdin)["results"] if j["status"]=="ProcessFailed"]' | xargs -n1 cwt cancel`,
 		Args: exactArgs(1, "a job id"),
@@ -303,7 +305,7 @@ func (a *app) cancelCommand() *cobra.Command {
 			if err := c.DeleteJob(cmd.Context(), id); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.io.out, "Deleted job %d and its output files.\n", id)
+			fmt.Fprintf(a.io.out, "Dismissed job %d; its output files are deleted.\n", id)
 			return nil
 		},
 	}

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -88,6 +86,9 @@ type Job struct {
 	Output         []Output `json:"output"`
 	Provenance     string   `json:"provenance,omitempty"`
 	Accepted       string   `json:"accepted"`
+	Attempt        int      `json:"attempt"`
+	Dismissed      *string  `json:"dismissed"`
+	Expires        *string  `json:"expires"`
 	Updated        string   `json:"updated"`
 	DataInputs     string   `json:"datainputs"`
 }
@@ -153,6 +154,15 @@ func (h *Handler) JobJSON(j jobs.Job) Job {
 	}
 	if j.State == jobs.Succeeded {
 		out.Provenance = h.URLs.Provenance(j.ID)
+	}
+	out.Attempt = j.Attempt
+	if j.Dismissed != nil {
+		t := Timestamp(*j.Dismissed)
+		out.Dismissed = &t
+	}
+	if j.Expires != nil {
+		t := Timestamp(*j.Expires)
+		out.Expires = &t
 	}
 	e := elapsed(j.Updated.Sub(j.Created))
 	out.Elapsed = &e
@@ -239,33 +249,19 @@ func (h *Handler) Get(w http.ResponseWriter, r *http.Request, user jobs.User, id
 	return nil
 }
 
-// Delete serves DELETE /wps/api/job/{id}/: the job, its history and its
-// output files are removed.
+// Delete serves DELETE /wps/api/job/{id}/: the job is dismissed (a running
+// attempt stops within seconds, wherever it runs) and its files removed.
+// The record stays, marked dismissed, until it expires.
 func (h *Handler) Delete(w http.ResponseWriter, r *http.Request, user jobs.User, id int64) error {
-	outs, err := h.Store.Delete(r.Context(), user.ID, id)
+	d, err := h.Store.Cancel(r.Context(), user.ID, id)
 	if err != nil {
 		return notFound(err, "job %d", id)
 	}
-	for _, o := range outs {
-		if p, ok := h.localPath(o.Path); ok {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				h.Log.Warn("removing output", "job", id, "err", err)
-			}
-		}
+	if err := jobs.RemoveFiles(h.DataPath, d.Dir, d.Outputs); err != nil {
+		h.Log.Warn("removing the files of a dismissed job", "job", id, "err", err)
 	}
-	dir := filepath.Join(h.DataPath, strconv.FormatInt(user.ID, 10), strconv.FormatInt(id, 10))
-	_ = os.RemoveAll(dir)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// localPath turns a stored relative path into one under DataPath, refusing
-// anything that would leave it.
-func (h *Handler) localPath(rel string) (string, bool) {
-	if !filepath.IsLocal(rel) {
-		return "", false
-	}
-	return filepath.Join(h.DataPath, rel), true
 }
 
 // Status serves GET /wps/api/status/{id}/.

@@ -44,12 +44,20 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL: empty means SQLite under DataPath
 	Workers     int    // WPS_WORKERS: jobs run at once by this process
 
+	JobLease       time.Duration // WPS_JOB_LEASE: how long a dead worker's job waits before another worker runs it
+	JobAttempts    int           // WPS_JOB_ATTEMPTS: starts of a job before it fails because its workers kept dying
+	JobRetention   time.Duration // WPS_JOB_RETENTION: how long finished jobs and outputs are kept; 0 forever
+	UserMaxRunning int           // WPS_USER_MAX_RUNNING: one user's jobs running at once; 0 no limit
+	UserMaxQueued  int           // WPS_USER_MAX_QUEUED: one user's jobs waiting to run; 0 no limit
+	UserMaxStorage int64         // WPS_USER_MAX_STORAGE: bytes of outputs one user may keep; 0 no limit
+
 	DataRoots []string // WPS_DATA_ROOTS: local directories inputs may be read from
 	DataHosts []string // WPS_DATA_HOSTS: hosts (host or host:port) remote inputs may come from
 
 	MaxBodyBytes int64         // WPS_MAX_BODY_BYTES: largest accepted request body
 	SyncTimeout  time.Duration // WPS_SYNC_TIMEOUT: how long a status=false Execute waits for its job
 	SlabBytes    int64         // WPS_SLAB_BYTES: memory for one slab of data read or written
+	ReadProcs    int           // WPS_READ_PROCESSES: reader processes for deflated inputs; 1 reads in this process
 	MaxReadBytes int64         // WPS_MAX_READ_BYTES: most a job may read from its inputs (estimated before it runs)
 	PageSize     int           // WPS_API_PAGE_SIZE: default page size of the job list
 	OutputURI    string        // WPS_OUTPUT_URI: dap or http, the kind of URL outputs get
@@ -99,13 +107,20 @@ var Vars = []Var{
 	{"AUTH_SESSION_TTL", "8h", "Length of a browser session after login."},
 	{"WPS_ANONYMOUS_USER", "anonymous", "Name of the single user when AUTH_ENABLED=false."},
 	{"DATA_PATH", "./data", "Directory for the SQLite job store and the outputs (`DATA_PATH/<user id>/<job id>/`)."},
-	{"DATABASE_URL", "", "Job store. Empty: SQLite at `DATA_PATH/compute-wps.db`; `sqlite:///path.db` also accepted."},
+	{"DATABASE_URL", "", "Job store. Empty: SQLite at `DATA_PATH/compute-wps.db`; `sqlite:///path.db` also accepted. `postgres://user:password@host:5432/db` (any libpq URL parameters) for PostgreSQL, shared by the server and any number of `compute-wps worker` processes on machines that mount the same DATA_PATH; run `compute-wps migrate` once per upgrade."},
 	{"WPS_WORKERS", "number of CPUs", "Jobs this process runs at once (`serve` and `worker`)."},
+	{"WPS_JOB_LEASE", "1m", "A running job is leased to its worker, which renews the lease every quarter of it. When a worker dies (killed, out of memory, machine lost), its jobs run again from the start on another worker once their lease expires. Longer: slower recovery; shorter: more database writes. At least 1s."},
+	{"WPS_JOB_ATTEMPTS", "3", "How many times a job is started before it fails because the workers running it kept dying. A job handed back at shutdown does not use up an attempt."},
+	{"WPS_JOB_RETENTION", "720h", "How long finished jobs, their records and output files are kept (from when they finished); a periodic task removes older ones, and the job API shows each job's expiry time. `0`: keep forever."},
+	{"WPS_USER_MAX_RUNNING", "0", "Most jobs of one user running at once, over all workers; further jobs of theirs wait while other users' jobs run. `0`: no limit beyond the workers. Whatever the limit, a free worker takes the job of the user running the fewest jobs, so one user's flood does not hold up others."},
+	{"WPS_USER_MAX_QUEUED", "20", "Most jobs one user may have waiting to run; a further Execute is refused with an ExceptionReport naming the numbers. `0`: no limit."},
+	{"WPS_USER_MAX_STORAGE", "10GiB", "Most output data one user may keep; once their outputs reach it, Execute is refused until they dismiss (delete) jobs. Units as for WPS_MAX_READ_BYTES; `0`: no limit."},
 	{"WPS_DATA_ROOTS", "", "Comma-separated local directories that input URIs (paths or `file://` URLs) may point into. Nothing else on the local disk can be read."},
 	{"WPS_DATA_HOSTS", "", "Comma-separated hosts (`host` or `host:port`) that remote input URLs (OPeNDAP, HTTP) may point to. Empty: no remote inputs."},
 	{"WPS_MAX_BODY_BYTES", "4194304", "Largest request body accepted (bytes); larger requests get an ExceptionReport."},
 	{"WPS_SYNC_TIMEOUT", "30s", "How long an Execute with `status=false` waits for its job before answering with the status document."},
 	{"WPS_SLAB_BYTES", "33554432", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size."},
+	{"WPS_READ_PROCESSES", "number of CPUs", "Reader processes that inflate deflated (compressed) local inputs in parallel, shared by the jobs of this process (`serve` or `worker`): libnetcdf inflates one chunk at a time per process. `1` reads in the job's own process."},
 	{"WPS_MAX_READ_BYTES", "20GiB", "Most data a job may read from its inputs, estimated from the request before anything is read; a larger job fails at once with the estimate in its message. Units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; 0 for no limit."},
 	{"WPS_OUTPUT_URI", "dap", "`dap`: an output's `uri` is its OPeNDAP (DAP2) URL, which xarray, ncdump and libnetcdf read in place (the same URL downloads the file); `http`: the plain download URL."},
 	{"WPS_DAP_MAX_BYTES", "512MiB", "Largest OPeNDAP data response (`.dods`, `.ascii`); a larger request gets a DAP error naming both sizes."},
@@ -152,11 +167,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		DataPath:          r.str("DATA_PATH"),
 		DatabaseURL:       r.str("DATABASE_URL"),
 		Workers:           r.integer("WPS_WORKERS"),
+		JobLease:          r.duration("WPS_JOB_LEASE"),
+		JobAttempts:       r.integer("WPS_JOB_ATTEMPTS"),
+		JobRetention:      r.duration("WPS_JOB_RETENTION"),
+		UserMaxRunning:    r.integer("WPS_USER_MAX_RUNNING"),
+		UserMaxQueued:     r.integer("WPS_USER_MAX_QUEUED"),
+		UserMaxStorage:    r.size("WPS_USER_MAX_STORAGE"),
 		DataRoots:         r.list("WPS_DATA_ROOTS"),
 		DataHosts:         r.list("WPS_DATA_HOSTS"),
 		MaxBodyBytes:      int64(r.integer("WPS_MAX_BODY_BYTES")),
 		SyncTimeout:       r.duration("WPS_SYNC_TIMEOUT"),
 		SlabBytes:         int64(r.integer("WPS_SLAB_BYTES")),
+		ReadProcs:         r.integer("WPS_READ_PROCESSES"),
 		MaxReadBytes:      r.size("WPS_MAX_READ_BYTES"),
 		PageSize:          r.integer("WPS_API_PAGE_SIZE"),
 		OutputURI:         r.str("WPS_OUTPUT_URI"),
@@ -180,6 +202,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.Workers == 0 && getenv("WPS_WORKERS") == "" {
 		c.Workers = runtime.NumCPU()
+	}
+	if c.ReadProcs == 0 && strings.TrimSpace(getenv("WPS_READ_PROCESSES")) == "" {
+		c.ReadProcs = runtime.NumCPU()
 	}
 	problems := append(r.problems, c.validate()...)
 	if len(problems) > 0 {
@@ -246,6 +271,15 @@ func (c *Config) validate() []string {
 	if c.Workers < 0 {
 		p = append(p, fmt.Sprintf("WPS_WORKERS must be at least 0, got %d", c.Workers))
 	}
+	if c.JobLease < time.Second {
+		p = append(p, fmt.Sprintf("WPS_JOB_LEASE must be at least 1s, got %v", c.JobLease))
+	}
+	if c.JobAttempts < 1 {
+		p = append(p, fmt.Sprintf("WPS_JOB_ATTEMPTS must be at least 1, got %d", c.JobAttempts))
+	}
+	if c.JobRetention < 0 || c.UserMaxRunning < 0 || c.UserMaxQueued < 0 {
+		p = append(p, "WPS_JOB_RETENTION, WPS_USER_MAX_RUNNING and WPS_USER_MAX_QUEUED must not be negative")
+	}
 	for _, root := range c.DataRoots {
 		if strings.Contains(root, "://") {
 			p = append(p, fmt.Sprintf("WPS_DATA_ROOTS entry %q must be a directory, not a URL", root))
@@ -261,6 +295,9 @@ func (c *Config) validate() []string {
 	}
 	if c.SyncTimeout < 0 {
 		p = append(p, "WPS_SYNC_TIMEOUT must not be negative")
+	}
+	if c.ReadProcs < 1 {
+		p = append(p, fmt.Sprintf("WPS_READ_PROCESSES must be at least 1, got %d", c.ReadProcs))
 	}
 	if c.SlabBytes < 1<<16 {
 		p = append(p, fmt.Sprintf("WPS_SLAB_BYTES must be at least 65536, got %d", c.SlabBytes))

@@ -12,7 +12,7 @@ type dialect string
 
 const (
 	dialectSQLite   dialect = "sqlite"
-	dialectPostgres dialect = "postgres" // placeholders only; the backend comes later
+	dialectPostgres dialect = "postgres"
 )
 
 // rebind converts "?" placeholders to the dialect's syntax. Our queries hold no

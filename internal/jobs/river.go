@@ -8,21 +8,45 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
+// River delivers tickets, not jobs. Every waiting job has at least one
+// queued River job (a ticket); a worker that gets a ticket claims the
+// fairest waiting job in our tables (claim in lease.go), which need not be
+// the job whose submission queued the ticket. Our jobs table, not River,
+// says which job runs where, under a lease; River gives durable, transactional
+// delivery, wake-ups and each process's pool of workers.
+//
+// Tickets are queued by Submit, by the reaper when it puts back a job whose
+// worker died, and by a worker that hands its job back at shutdown. A ticket
+// is used up when it ran a job or found none waiting, so there are never
+// fewer tickets than waiting jobs; spare tickets find nothing and complete.
+//
+// River's rescuer never touches our tickets: with JobTimeout -1 it leaves
+// running River jobs alone whatever their age (job_rescuer.go: a negative
+// timeout means "ignore"). A ticket whose process was killed stays
+// "running" in river_job; it only records that a delivery happened. Leases
+// in our tables detect the dead worker instead, because only they are renewed
+// while a job runs: River's rescuer goes by the time an attempt began, and
+// would re-run a healthy job that runs longer than its threshold.
 const (
 	runKind  = "compute_job"
 	runQueue = river.QueueDefault
-	// runMaxAttempts is 1 until crash recovery exists: a second attempt of a
-	// half-run job would find it Started with partial outputs.
-	runMaxAttempts = 1
+	// ticketMaxAttempts lets River retry a ticket whose worker could not
+	// reach the job store (with River's backoff, for hours). Job outcomes are
+	// never retried by River: a job's attempts are counted in our tables.
+	ticketMaxAttempts = 25
 )
 
-// runArgs is the queued River job: only our job id, the store has the rest.
+// runArgs is a ticket: JobID is the job whose submission (or recovery)
+// queued it, kept for logs.
 type runArgs struct {
 	JobID int64 `json:"job_id"`
 }
@@ -31,7 +55,17 @@ func (runArgs) Kind() string { return runKind }
 
 // InsertOpts applies to every insert of runArgs, whichever client does it.
 func (runArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: runMaxAttempts, Queue: runQueue}
+	return river.InsertOpts{MaxAttempts: ticketMaxAttempts, Queue: runQueue}
+}
+
+// riverDriver is River's driver for the store's database. Both work on
+// database/sql, so River's transactions are ours (*sql.Tx) on both. The
+// database/sql driver for PostgreSQL polls rather than LISTENs, like SQLite.
+func riverDriver(db *sql.DB, d dialect) riverdriver.Driver[*sql.Tx] {
+	if d == dialectPostgres {
+		return riverdatabasesql.New(db)
+	}
+	return riversqlite.New(db)
 }
 
 // insertQueue enqueues jobs without working them, so a web process can submit
@@ -40,8 +74,8 @@ type insertQueue struct {
 	client *river.Client[*sql.Tx]
 }
 
-func newInsertQueue(db *sql.DB) (*insertQueue, error) {
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: riverLogger(nil)})
+func newInsertQueue(db *sql.DB, d dialect) (*insertQueue, error) {
+	client, err := river.NewClient(riverDriver(db, d), &river.Config{Logger: riverLogger(nil)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: queue client: %w", err)
 	}
@@ -62,22 +96,23 @@ type workQueue struct {
 	client *river.Client[*sql.Tx]
 }
 
-func newWorkQueue(db *sql.DB, cfg RunnerConfig, execute func(context.Context, int64) error) (*workQueue, error) {
+func newWorkQueue(db *sql.DB, d dialect, cfg RunnerConfig, execute func(context.Context, int64) error) (*workQueue, error) {
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &runWorker{execute: execute}); err != nil {
+	if err := river.AddWorkerSafely(workers, &runWorker{execute: execute, snooze: cfg.snooze}); err != nil {
 		return nil, fmt.Errorf("jobs: register worker: %w", err)
 	}
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{
+	client, err := river.NewClient(riverDriver(db, d), &river.Config{
 		Logger:            riverLogger(cfg.Logger),
 		Queues:            map[string]river.QueueConfig{runQueue: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		FetchPollInterval: cfg.PollInterval,
 		// River rejects a poll interval shorter than the cooldown.
 		FetchCooldown: min(cfg.PollInterval, river.FetchCooldownDefault),
-		// Climate jobs run for minutes to hours; only shutdown cancels them.
-		// (With no timeout River's rescuer also leaves running jobs alone.)
+		// Climate jobs run for minutes to hours; only shutdown, dismissal
+		// and a lost lease cancel them. With no timeout River's rescuer also
+		// leaves running tickets alone (see above).
 		JobTimeout:  -1,
-		MaxAttempts: runMaxAttempts,
+		MaxAttempts: ticketMaxAttempts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: worker client: %w", err)
@@ -94,26 +129,31 @@ func (q *workQueue) stopAndCancel(ctx context.Context) error { return q.client.S
 type runWorker struct {
 	river.WorkerDefaults[runArgs]
 	execute func(context.Context, int64) error
+	snooze  time.Duration
 }
 
-// Work records every outcome in our store itself. A job reached only by
-// shutdown is snoozed: it stays available, without using up its one attempt,
-// for the next runner. Any other error means recording failed, and JobCancel
-// keeps River from retrying regardless of attempts.
+// Work claims and runs a job; our store records every outcome itself. A
+// ticket reached only by shutdown is snoozed: it stays available, without
+// using up an attempt, for the next runner. So is one that found waiting
+// jobs whose users all run as many jobs as they may: it tries again shortly.
+// Any other error means the store could not be reached; River retries the
+// ticket later.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	switch err := w.execute(ctx, job.Args.JobID); {
 	case err == nil:
 		return nil
 	case errors.Is(err, errRequeue):
 		return river.JobSnooze(0)
+	case errors.Is(err, errAtLimit):
+		return river.JobSnooze(w.snooze)
 	default:
-		return river.JobCancel(err)
+		return err
 	}
 }
 
 // migrateRiver creates or updates River's tables.
-func migrateRiver(ctx context.Context, db *sql.DB) error {
-	m, err := rivermigrate.New(riversqlite.New(db), &rivermigrate.Config{Logger: riverLogger(nil)})
+func migrateRiver(ctx context.Context, db *sql.DB, d dialect) error {
+	m, err := rivermigrate.New(riverDriver(db, d), &rivermigrate.Config{Logger: riverLogger(nil)})
 	if err != nil {
 		return fmt.Errorf("jobs: river migrator: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type Store struct {
 	db      *sql.DB
 	dialect dialect
 	queue   *insertQueue
+	limits  atomic.Pointer[Limits]
+	runners *runnerSet
 }
 
 // defaultPageSize is the reference's PAGE_SIZE, used when List gets no limit.
@@ -28,8 +31,29 @@ const defaultPageSize = 50
 // Close closes the database. Stop every Runner first.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+// Ping checks that the database answers, giving up after a few seconds: a
+// readiness check must say "no" quickly when the database is unreachable.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("jobs: the job store does not answer: %w", err)
+	}
+	return nil
+}
+
+// SetLimits sets the per-user limits and the retention; the zero Limits (the
+// default) limits nothing and keeps jobs forever. Every process sharing a
+// database should set the same values.
+func (s *Store) SetLimits(l Limits) { s.limits.Store(&l) }
+
+// Limits returns what SetLimits set.
+func (s *Store) Limits() Limits {
+	if l := s.limits.Load(); l != nil {
+		return *l
+	}
+	return Limits{}
+}
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -114,7 +138,9 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 
 // Submit records the job with an Accepted status and enqueues it for the
 // workers in one transaction, so a job is never recorded without being queued
-// or queued without being recorded.
+// or queued without being recorded. It refuses with a *LimitError (ErrLimit)
+// when the user has Limits.MaxQueued jobs waiting, or outputs of
+// Limits.MaxStorage bytes or more.
 func (s *Store) Submit(ctx context.Context, sub Submission) (Job, error) {
 	switch {
 	case sub.Identifier == "":
@@ -133,6 +159,9 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Job, error) {
 		Updated:    t,
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkLimits(ctx, tx, sub.UserID); err != nil {
+			return err
+		}
 		err := s.queryRow(ctx, tx, `INSERT INTO jobs
 			(user_id, identifier, data_inputs, request, state, percent, message, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 0, '', ?, ?) RETURNING id`,
@@ -154,23 +183,80 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Job, error) {
 	return job, nil
 }
 
+// checkLimits refuses a submission over the user's queued or storage limit.
+// It first locks the user's row, so that on PostgreSQL concurrent
+// submissions of one user queue up and each counts the others' jobs (SQLite
+// runs one writing transaction at a time anyway).
+func (s *Store) checkLimits(ctx context.Context, tx *sql.Tx, userID int64) error {
+	res, err := s.exec(ctx, tx, `UPDATE users SET name = name WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("jobs: submit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("jobs: submit: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("jobs: submit: user %d: %w", userID, ErrNotFound)
+	}
+	lim := s.Limits()
+	if lim.MaxQueued > 0 {
+		var waiting int64
+		if err := s.queryRow(ctx, tx, `SELECT COUNT(*) FROM jobs WHERE user_id = ? AND `+waitingCond,
+			userID).Scan(&waiting); err != nil {
+			return fmt.Errorf("jobs: count waiting jobs: %w", err)
+		}
+		if waiting >= int64(lim.MaxQueued) {
+			return &LimitError{Limit: "queued", Used: waiting, Max: int64(lim.MaxQueued), Text: fmt.Sprintf(
+				"You already have %d jobs waiting to run, the most one user may have (%d). "+
+					"Submit more when some have started, or dismiss some.", waiting, lim.MaxQueued)}
+		}
+	}
+	if lim.MaxStorage > 0 {
+		var used int64
+		if err := s.queryRow(ctx, tx, `SELECT CAST(COALESCE(SUM(o.size), 0) AS BIGINT)
+			FROM outputs o JOIN jobs j ON j.id = o.job_id WHERE j.user_id = ?`, userID).Scan(&used); err != nil {
+			return fmt.Errorf("jobs: sum output sizes: %w", err)
+		}
+		if used >= lim.MaxStorage {
+			return &LimitError{Limit: "storage", Used: used, Max: lim.MaxStorage, Text: fmt.Sprintf(
+				"Your stored outputs take %s (%d bytes), and one user may keep at most %s (%d bytes). "+
+					"Dismiss (delete) jobs whose outputs you no longer need, then submit again.",
+				formatBytes(used), used, formatBytes(lim.MaxStorage), lim.MaxStorage)}
+		}
+	}
+	return nil
+}
+
+// waitingCond selects unfinished jobs no attempt holds. The states are
+// literals, not parameters, so that both databases can use the partial
+// index jobs_waiting, whose condition this repeats.
+const waitingCond = `lease_until IS NULL AND state IN ('ProcessAccepted', 'ProcessStarted')`
+
 const jobColumns = `id, user_id, identifier, data_inputs, request, state, percent, message,
-	created_at, updated_at, started_at, finished_at`
+	created_at, updated_at, started_at, finished_at, attempt, worker, dismissed_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanJob(row scanner) (Job, error) {
 	var j Job
 	var created, updated int64
-	var started, finished sql.NullInt64
+	var started, finished, dismissed sql.NullInt64
 	err := row.Scan(&j.ID, &j.UserID, &j.Identifier, &j.DataInputs, &j.Request, &j.State,
-		&j.Percent, &j.Message, &created, &updated, &started, &finished)
+		&j.Percent, &j.Message, &created, &updated, &started, &finished, &j.Attempt, &j.Worker, &dismissed)
 	if err != nil {
 		return Job{}, err
 	}
 	j.Created, j.Updated = goTime(created), goTime(updated)
 	j.Started, j.Finished = goTimePtr(started), goTimePtr(finished)
+	j.Dismissed = goTimePtr(dismissed)
 	return j, nil
+}
+
+// setExpires fills Job.Expires from the retention.
+func (s *Store) setExpires(j *Job) {
+	if r := s.Limits().Retention; r > 0 && j.Finished != nil {
+		t := j.Finished.Add(r)
+		j.Expires = &t
+	}
 }
 
 // Get returns the user's job with its outputs and status ids.
@@ -192,6 +278,7 @@ func (s *Store) getJob(ctx context.Context, query string, jobID int64, args ...a
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: read job %d: %w", jobID, err)
 	}
+	s.setExpires(&j)
 	// The job row is read before its children: a concurrent Succeed commits
 	// outputs and state together, so a Succeeded job always has its outputs.
 	list := []Job{j}
@@ -224,6 +311,7 @@ func (s *Store) List(ctx context.Context, userID int64, limit, offset int) ([]Jo
 			rows.Close()
 			return nil, 0, fmt.Errorf("jobs: list jobs: %w", err)
 		}
+		s.setExpires(&j)
 		list = append(list, j)
 	}
 	rows.Close() // before the next query: it holds the only SQLite connection
@@ -419,8 +507,9 @@ func (s *Store) oneOutput(ctx context.Context, query string, args ...any) (Outpu
 }
 
 // Delete removes the user's job with its statuses, messages and outputs, and
-// returns the removed outputs so the caller can delete their files. A queued
-// run of the job is skipped by the worker when it finds no row.
+// returns the removed outputs so the caller can delete their files. A running
+// attempt of the job is stopped like a dismissed one; a waiting job simply
+// never runs. Cancel keeps the record and is what users' DELETE should use.
 func (s *Store) Delete(ctx context.Context, userID, jobID int64) ([]Output, error) {
 	var outputs []Output
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

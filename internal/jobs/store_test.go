@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/computewps/computewps/internal/jobs/pgtest"
 	"github.com/riverqueue/river"
 )
 
@@ -31,8 +32,38 @@ func openStoreAt(t *testing.T, databaseURL, dataPath string) *Store {
 	return s
 }
 
+// openPostgresStore opens and migrates a store on a fresh database of the
+// test binary's PostgreSQL server.
+func openPostgresStore(t *testing.T) *Store {
+	t.Helper()
+	return openStoreAt(t, pgtest.DSN(t), t.TempDir())
+}
+
+// backends are the databases every behaviour is checked on.
+var backends = []struct {
+	name string
+	open func(t *testing.T) *Store
+}{
+	{"SQLite", openSQLiteStore},
+	{"PostgreSQL", openPostgresStore},
+}
+
+// eachBackend runs fn as a parallel subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *Store)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, b.open)
+		})
+	}
+}
+
 func TestSQLiteStore(t *testing.T) {
 	testStore(t, openSQLiteStore)
+}
+
+func TestPostgresStore(t *testing.T) {
+	testStore(t, openPostgresStore)
 }
 
 // testStore is the behaviour every Store backend must show. open returns a
@@ -53,6 +84,18 @@ func testStore(t *testing.T, open func(t *testing.T) *Store) {
 		{"Outputs", testOutputs},
 		{"Delete", testDelete},
 		{"Wait", testWait},
+		{"QueuedLimit", testQueuedLimit},
+		{"StorageLimit", testStorageLimit},
+		{"CancelWaiting", testCancelWaiting},
+		{"CancelFinished", testCancelFinished},
+		{"CancelRunning", testCancelRunning},
+		{"Expire", testExpire},
+		{"ClaimFairness", testClaimFairness},
+		{"ClaimMaxRunning", testClaimMaxRunning},
+		{"ClaimConcurrent", testClaimConcurrent},
+		{"LeaseFencing", testLeaseFencing},
+		{"Reap", testReap},
+		{"HandBack", testHandBack},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,7 +266,7 @@ func testSubmitAtomic(t *testing.T, s *Store) {
 	a := mustUser(t, s, "alice")
 	j := mustSubmit(t, s, a.ID)
 	queued := riverJobs(t, s)
-	if len(queued) != 1 || queued[0].JobID != j.ID || queued[0].MaxAttempts != 1 || queued[0].Queue != "default" {
+	if len(queued) != 1 || queued[0].JobID != j.ID || queued[0].MaxAttempts != ticketMaxAttempts || queued[0].Queue != "default" {
 		t.Fatalf("queued River jobs = %+v, want one for job %d", queued, j.ID)
 	}
 	if _, err := s.exec(t.Context(), s.db, `DROP TABLE river_job`); err != nil {

@@ -15,12 +15,17 @@ import (
 //
 //	Accepted -> Started -> Succeeded | Failed
 //	Accepted -> Failed
+//
+// Called with the context a Runner gives its RunFunc, Progress, Succeed and
+// Fail also require the attempt's lease (see lease.go): an attempt that lost
+// its job records nothing and gets ErrLeaseLost.
 
-// Start moves an Accepted job to Started. Starting a Started job again is a
-// no-op, so a re-delivered job can be resumed.
+// Start moves an Accepted job to Started without a lease, so a worker may
+// still claim it; Runners claim jobs instead (claim in lease.go). Starting a
+// Started job again is a no-op.
 func (s *Store) Start(ctx context.Context, jobID int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		moved, current, err := s.transition(ctx, tx, jobID, Started, []State{Accepted}, 0, "", now())
+		moved, current, err := s.transition(ctx, tx, jobID, Started, []State{Accepted}, 0, "", now(), "")
 		switch {
 		case err != nil || moved || current == Started:
 			return err
@@ -36,9 +41,12 @@ func (s *Store) Start(ctx context.Context, jobID int64) error {
 func (s *Store) Progress(ctx context.Context, jobID int64, percent int, message string) error {
 	percent = min(max(percent, 0), 100)
 	t := now()
+	lease := leaseOf(ctx, jobID)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		cond, args := leaseCond(lease)
 		res, err := s.exec(ctx, tx, `UPDATE jobs SET percent = ?, message = ?, updated_at = ?
-			WHERE id = ? AND state NOT IN (?, ?)`, percent, message, dbTime(t), jobID, Succeeded, Failed)
+			WHERE id = ? AND state NOT IN (?, ?)`+cond,
+			append([]any{percent, message, dbTime(t), jobID, Succeeded, Failed}, args...)...)
 		if err != nil {
 			return fmt.Errorf("jobs: progress of job %d: %w", jobID, err)
 		}
@@ -48,6 +56,9 @@ func (s *Store) Progress(ctx context.Context, jobID int64, percent int, message 
 			current, err := s.state(ctx, tx, jobID)
 			if err != nil {
 				return err
+			}
+			if !current.Done() {
+				return fmt.Errorf("progress of job %d: %w", jobID, ErrLeaseLost)
 			}
 			return fmt.Errorf("progress of job %d (%s): %w", jobID, current, ErrDone)
 		}
@@ -73,11 +84,14 @@ func (s *Store) Succeed(ctx context.Context, jobID int64, outputs []Output, mess
 		o.JobID, o.Token, o.Created = jobID, newToken(), t
 		stored[i] = o
 	}
+	lease := leaseOf(ctx, jobID)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		moved, current, err := s.transition(ctx, tx, jobID, Succeeded, []State{Started}, 100, message, t)
+		moved, current, err := s.transition(ctx, tx, jobID, Succeeded, []State{Started}, 100, message, t, lease)
 		switch {
 		case err != nil:
 			return err
+		case !moved && lease != "" && !current.Done():
+			return fmt.Errorf("succeed job %d: %w", jobID, ErrLeaseLost)
 		case !moved && current.Done():
 			return fmt.Errorf("succeed job %d (%s): %w", jobID, current, ErrDone)
 		case !moved:
@@ -104,22 +118,27 @@ func (s *Store) Succeed(ctx context.Context, jobID int64, outputs []Output, mess
 // Fail moves an unfinished job to Failed with message (percent 0). Failing a
 // Failed job is a no-op, so every error path may call it without checking first.
 func (s *Store) Fail(ctx context.Context, jobID int64, message string) error {
+	lease := leaseOf(ctx, jobID)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		moved, current, err := s.transition(ctx, tx, jobID, Failed, []State{Accepted, Started, Paused}, 0, message, now())
+		moved, current, err := s.transition(ctx, tx, jobID, Failed, []State{Accepted, Started, Paused}, 0, message, now(), lease)
 		switch {
 		case err != nil || moved || current == Failed:
 			return err
+		case lease != "" && !current.Done():
+			return fmt.Errorf("fail job %d: %w", jobID, ErrLeaseLost)
 		default:
 			return fmt.Errorf("fail job %d (%s): %w", jobID, current, ErrDone)
 		}
 	})
 }
 
-// transition sets the job's state to `to` if it is one of from, then records
-// the new status and, if message is set, its first message. When the job is
-// in another state it reports that state and changes nothing.
+// transition sets the job's state to `to` if it is one of from (and, when
+// lease is set, if that lease holds the job), then records the new status
+// and, if message is set, its first message. A final state releases the
+// lease. When the job is in another state it reports that state and changes
+// nothing.
 func (s *Store) transition(ctx context.Context, tx *sql.Tx, jobID int64, to State, from []State,
-	percent int, message string, t time.Time) (moved bool, current State, err error) {
+	percent int, message string, t time.Time, lease string) (moved bool, current State, err error) {
 	if message == "" {
 		percent = 0 // the job's percent is that of its latest message, 0 when none
 	}
@@ -130,14 +149,16 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, jobID int64, to Stat
 		set += `, started_at = ?`
 		args = append(args, dbTime(t))
 	case to.Done():
-		set += `, finished_at = ?`
+		set += `, finished_at = ?, ` + releaseLease
 		args = append(args, dbTime(t))
 	}
 	args = append(args, jobID)
 	for _, f := range from {
 		args = append(args, f)
 	}
-	res, err := s.exec(ctx, tx, `UPDATE jobs SET `+set+` WHERE id = ? AND state IN (`+placeholders(len(from))+`)`, args...)
+	cond, largs := leaseCond(lease)
+	args = append(args, largs...)
+	res, err := s.exec(ctx, tx, `UPDATE jobs SET `+set+` WHERE id = ? AND state IN (`+placeholders(len(from))+`)`+cond, args...)
 	if err != nil {
 		return false, "", fmt.Errorf("jobs: move job %d to %s: %w", jobID, to, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
@@ -47,7 +48,7 @@ func ParseStatistic(name string) (Statistic, error) {
 
 // ReduceOptions controls how a reduction reads its input.
 type ReduceOptions struct {
-	SlabBytes int64 // memory for the slabs in flight (two, four when grouping by another variable); default 32 MiB
+	SlabBytes int64 // memory for the slabs in flight (two per read in flight, four when grouping by another variable); default 32 MiB
 }
 
 func (o ReduceOptions) slabBytes() int64 {
@@ -310,64 +311,127 @@ func (r *reduction) compute(ctx context.Context) ([]float64, error) {
 const maxReadBuffer = 4 << 20
 
 // inputSlab is one hyperslab of the input in memory; key holds the grouping
-// variable's values at the same points when reducing per bin.
+// variable's values at the same points when reducing per bin. When raw is
+// set, the values are in it as read from the file, in the memory of data,
+// which holds nothing: float32, with missing the one value that means
+// missing (NaN for none).
 type inputSlab struct {
 	start, count []int
 	data, key    []float64
+	raw          []float32
+	missing      float64
 	err          error
 }
 
 // streamSlabs reads src (and key, when it is another array) slab by slab and
-// hands each slab to consume. One goroutine reads the next slab while the
-// caller's goroutine consumes the current one, so reading (which libnetcdf
-// serialises) and computing overlap; two buffers bound the memory by
-// slabBytes.
+// hands each slab to consume, in storage order. Reading goroutines run
+// ahead of the caller's, which consumes, so reading and computing overlap:
+// as many as readLanes says src can serve at once (one, or as many as the
+// reader processes that inflate its chunks in parallel). Slab i is read by
+// lane i mod lanes into one of the lane's two buffers, which bounds the
+// memory by slabBytes.
 func streamSlabs(ctx context.Context, src, key Array, slabBytes int64, consume func(*inputSlab) error) error {
+	return streamSlabsRaw(ctx, src, key, slabBytes, false, consume)
+}
+
+// streamSlabsRaw is streamSlabs that, when raw is true and src is a file's
+// float variable that only needs widening to float64, hands consume the
+// float32 values (inputSlab.raw) instead: the widening is then done as
+// the values are used, sparing a pass through memory.
+func streamSlabsRaw(ctx context.Context, src, key Array, slabBytes int64, raw bool, consume func(*inputSlab) error) error {
 	shape := src.Meta().Shape()
-	buffers := int64(2)
+	var rawSrc *fileArray
+	if fa, ok := src.(*fileArray); ok && raw && key == nil {
+		if _, ok := fa.raw32(); ok {
+			rawSrc = fa
+		}
+	}
+	lanes := readLanes(src)
+	buffers := 2 * int64(lanes)
 	if key != nil && key != src {
-		buffers = 4
+		buffers *= 2
 	}
 	plan := planSlabs(shape, max(1, min(slabBytes/buffers, maxReadBuffer)/8))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free, full := make(chan *inputSlab, 2), make(chan *inputSlab, 2)
-	for range 2 {
-		s := &inputSlab{data: make([]float64, plan.elems)}
-		if key != nil && key != src {
-			s.key = make([]float64, plan.elems)
-		}
-		free <- s
+	type lane struct {
+		jobs       chan [2][]int // start and count
+		free, full chan *inputSlab
+	}
+	ls := make([]lane, lanes)
+	for i := range ls {
+		ls[i] = lane{jobs: make(chan [2][]int, 1), free: make(chan *inputSlab, 2), full: make(chan *inputSlab, 2)}
+		ls[i].free <- nil // buffers are made when first needed
+		ls[i].free <- nil
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(1 + lanes)
 	go func() {
 		defer wg.Done()
-		defer close(full)
-		// Measured: a reader on its own OS thread is faster, with far
-		// fewer page faults in libnetcdf.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		defer func() {
+			for _, l := range ls {
+				close(l.jobs)
+			}
+		}()
+		i := 0
 		plan.each(func(start, count []int) bool {
-			var s *inputSlab
 			select {
-			case s = <-free:
+			case ls[i%lanes].jobs <- [2][]int{start, count}:
+				i++
+				return true
 			case <-ctx.Done():
 				return false
 			}
-			n := product(count)
-			s.start, s.count = start, count
-			s.err = src.Read(ctx, start, count, nil, s.data[:n])
-			if s.err == nil && s.key != nil {
-				s.err = key.Read(ctx, start, count, nil, s.key[:n])
-			}
-			full <- s
-			return s.err == nil
 		})
 	}()
+	for _, l := range ls {
+		go func() {
+			defer wg.Done()
+			defer close(l.full)
+			// Measured: a reader on its own OS thread is faster, with far
+			// fewer page faults in libnetcdf.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for job := range l.jobs {
+				var s *inputSlab
+				select {
+				case s = <-l.free:
+				case <-ctx.Done():
+					return
+				}
+				if s == nil {
+					s = &inputSlab{data: make([]float64, plan.elems)}
+					if key != nil && key != src {
+						s.key = make([]float64, plan.elems)
+					}
+				}
+				n := product(job[1])
+				s.start, s.count = job[0], job[1]
+				if rawSrc != nil {
+					s.raw = unsafe.Slice((*float32)(unsafe.Pointer(&s.data[0])), n)
+					s.missing, _ = rawSrc.raw32()
+					s.err = rawSrc.readRaw32(ctx, s.start, s.count, s.raw)
+				} else {
+					s.err = src.Read(ctx, s.start, s.count, nil, s.data[:n])
+				}
+				if s.err == nil && s.key != nil {
+					s.err = key.Read(ctx, s.start, s.count, nil, s.key[:n])
+				}
+				l.full <- s // never blocks: a lane has two buffers
+				if s.err != nil {
+					return
+				}
+			}
+		}()
+	}
 	var err error
-	for s := range full {
+	for i := 0; ; i++ {
+		l := ls[i%lanes]
+		s, ok := <-l.full
+		if !ok {
+			break // slab i does not exist, or its lane stopped early
+		}
 		if err == nil {
 			if err = s.err; err == nil {
 				n := product(s.count)
@@ -385,11 +449,12 @@ func streamSlabs(ctx context.Context, src, key Array, slabBytes int64, consume f
 				cancel()
 			}
 		}
-		free <- s
+		l.free <- s
 	}
+	cancel()
 	wg.Wait()
 	if err == nil {
-		err = parent.Err() // the reader may have stopped early for it
+		err = parent.Err() // the readers may have stopped early for it
 	}
 	return err
 }
@@ -466,15 +531,24 @@ func (p slabPlan) each(fn func(start, count []int) bool) {
 // kept) or on one (it is reduced).
 func (r *reduction) stream(ctx context.Context, acc accumulator) error {
 	nd := len(r.reduced)
-	return streamSlabs(ctx, r.src, nil, r.slabBytes, func(s *inputSlab) error {
+	racc, raw := acc.(rawAccumulator)
+	return streamSlabsRaw(ctx, r.src, nil, r.slabBytes, raw, func(s *inputSlab) error {
 		if nd == 0 {
-			acc.kept(0, s.data, nil, 1)
+			if s.raw != nil {
+				racc.kept32(0, s.raw, nil, 1, s.missing)
+			} else {
+				acc.kept(0, s.data, nil, 1)
+			}
 			return nil
 		}
 		last := nd - 1
 		n := s.count[last]
+		total := len(s.data)
+		if s.raw != nil {
+			total = len(s.raw)
+		}
 		idx := make([]int, last) // position in the slab over the dimensions before the last
-		for off := 0; off < len(s.data); off += n {
+		for off := 0; off < total; off += n {
 			base, w, wsum := 0, 1.0, float64(n)
 			var wv []float64
 			for d := 0; d < last; d++ {
@@ -499,11 +573,15 @@ func (r *reduction) stream(ctx context.Context, acc accumulator) error {
 					w *= f.w[o]
 				}
 			}
-			row := s.data[off : off+n]
-			if r.reduced[last] {
-				acc.reduced(base, row, wv, wsum, w)
-			} else {
-				acc.kept(base+s.start[last], row, wv, w)
+			switch {
+			case s.raw != nil && r.reduced[last]:
+				racc.reduced32(base, s.raw[off:off+n], wv, wsum, w, s.missing)
+			case s.raw != nil:
+				racc.kept32(base+s.start[last], s.raw[off:off+n], wv, w, s.missing)
+			case r.reduced[last]:
+				acc.reduced(base, s.data[off:off+n], wv, wsum, w)
+			default:
+				acc.kept(base+s.start[last], s.data[off:off+n], wv, w)
 			}
 			for d := last - 1; d >= 0; d-- {
 				if idx[d]++; idx[d] < s.count[d] {

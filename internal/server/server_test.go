@@ -105,6 +105,7 @@ func start(t *testing.T, settings map[string]string) *env {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	store.SetLimits(jobs.Limits{MaxRunning: cfg.UserMaxRunning, MaxQueued: cfg.UserMaxQueued, MaxStorage: cfg.UserMaxStorage, Retention: cfg.JobRetention})
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cat := processes.Default()
@@ -114,8 +115,10 @@ func start(t *testing.T, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
+	if cfg.Workers > 0 {
+		if err := runner.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// With authentication on, the real authenticator; off, a test one that
 	// takes the user from a header so tests can act as several users.
@@ -503,8 +506,12 @@ func TestRequestErrors(t *testing.T) {
 	if d.Exceptions[0].Code != "InvalidParameterValue" || d.Exceptions[0].Locator != "identifier" {
 		t.Errorf("unknown process: %+v", d.Exceptions)
 	}
-	if resp := e.do("PUT", "/wps", nil); resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("PUT /wps: %d", resp.StatusCode)
+	resp = e.do("PUT", "/wps", nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("PUT /wps: %d %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if d, _ := parseDoc(t, resp); len(d.Exceptions) != 1 || d.Exceptions[0].Code != "OperationNotSupported" {
+		t.Errorf("PUT /wps: %+v", d.Exceptions)
 	}
 }
 
@@ -848,4 +855,23 @@ func TestProvenance(t *testing.T) {
 	if resp := e.do("GET", "/wps/api/job/"+id+"/provenance", nil, "X-Test-User", "bob"); resp.StatusCode != 404 {
 		t.Errorf("bob reads alice's provenance: %d", resp.StatusCode)
 	}
+}
+
+// TestLimits: a user over the queued-jobs limit is refused with the numbers.
+func TestLimits(t *testing.T) {
+	e := start(t, map[string]string{"WPS_USER_MAX_QUEUED": "2", "WPS_WORKERS": "0"})
+	for i := 0; i < 2; i++ {
+		submit(t, e, "alice", "pr_mon_360day.nc", "pr")
+	}
+	v := fmt.Sprintf(`[{"uri": %q, "id": "pr|v"}]`, e.fileURI("pr_mon_360day.nc"))
+	resp := e.do("POST", "/wps", strings.NewReader(executeXML("CDAT.subset", v, "[]", `[{"name": "CDAT.subset", "result": "s", "input": ["v"]}]`, "")), "X-Test-User", "alice")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("status %d, want 429", resp.StatusCode)
+	}
+	d, body := parseDoc(t, resp)
+	if len(d.Exceptions) != 1 || d.Exceptions[0].Code != "ServerBusy" || !strings.Contains(d.Exceptions[0].Text, "You already have 2 jobs waiting to run, the most one user may have (2)") {
+		t.Errorf("over the limit:\n%s", body)
+	}
+	// Another user is not affected.
+	submit(t, e, "bob", "pr_mon_360day.nc", "pr")
 }

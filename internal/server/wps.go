@@ -46,8 +46,7 @@ func (s *Server) handleWPS(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return wps.Errorf(wps.OperationNotSupported, "method", "HTTP method %s is not supported; use GET or POST", r.Method)
+		return withStatus(http.StatusMethodNotAllowed, wps.Errorf(wps.OperationNotSupported, "method", "HTTP method %s is not supported; use GET or POST", r.Method))
 	}
 	setOperation(r, req.Operation)
 	switch req.Operation {
@@ -126,6 +125,14 @@ func (s *Server) writeWPSError(w http.ResponseWriter, r *http.Request, err error
 		}
 		err = wps.Errorf(wps.NoApplicableCode, "Authorization", "%s", ae.Text)
 	}
+	var hs *statusError
+	if errors.As(err, &hs) {
+		status = hs.status
+	}
+	var le *jobs.LimitError
+	if errors.As(err, &le) {
+		status, err = http.StatusTooManyRequests, wps.Errorf(wps.ServerBusy, "", "%s", le.Text)
+	}
 	ex := wps.AsException(err)
 	if ex.Code == wps.FileSizeExceeded {
 		status = http.StatusRequestEntityTooLarge
@@ -140,9 +147,7 @@ func (s *Server) writeWPSError(w http.ResponseWriter, r *http.Request, err error
 		s.logFrom(r).Error("writing exception report", "err", werr)
 	}
 	w.Header().Set("Content-Type", wps.ContentType)
-	if sw, ok := w.(*statusWriter); !ok || sw.status == 0 {
-		w.WriteHeader(status)
-	}
+	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 
@@ -218,3 +223,13 @@ func compact(js string) json.RawMessage {
 	}
 	return buf.Bytes()
 }
+
+// statusError gives an error the HTTP status its answer should carry.
+type statusError struct {
+	status int
+	err    error
+}
+
+func withStatus(status int, err error) error { return &statusError{status, err} }
+func (e *statusError) Error() string         { return e.err.Error() }
+func (e *statusError) Unwrap() error         { return e.err }

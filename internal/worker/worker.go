@@ -43,9 +43,10 @@ type DataInputs struct {
 	Operation json.RawMessage `json:"operation"`
 }
 
-// OutputDir is where a job's files go: DATA_PATH/<user id>/<job id>.
+// OutputDir is where a job's files go: DATA_PATH/<user id>/<job id>
+// (jobs.JobDir, which Cancel and Expire return for removal).
 func OutputDir(dataPath string, userID, jobID int64) string {
-	return filepath.Join(dataPath, strconv.FormatInt(userID, 10), strconv.FormatInt(jobID, 10))
+	return filepath.Join(dataPath, jobs.JobDir(userID, jobID))
 }
 
 // Run is a jobs.RunFunc.
@@ -66,6 +67,13 @@ func (w *Worker) Run(ctx context.Context, job jobs.Job) error {
 		w.Metrics.QueueWait.Observe(began.Sub(job.Created).Seconds())
 	}
 	dir := OutputDir(w.DataPath, job.UserID, job.ID)
+	// Every attempt starts from an empty directory: a job runs again from
+	// the start after its worker died (job.Attempt > 1) or shut down, and
+	// whatever the earlier attempt left was never recorded as an output.
+	if err := os.RemoveAll(dir); err != nil {
+		log.Error("clearing the job directory", "err", err)
+		return errors.New("internal error while preparing the job; the server log has the details")
+	}
 	results, err := w.Catalogue.Run(ctx, wf, processes.Env{
 		Access:       w.Access,
 		OutDir:       dir,
