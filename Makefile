@@ -8,7 +8,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 DATA_PATH ?= $(CURDIR)/data
 FUZZTIME ?= 10s
 
-.PHONY: all build run test vet fuzz bench setup setup-test clean
+.PHONY: all build run test vet fuzz fuzz-parsers bench setup setup-test clean
 
 all: build
 
@@ -35,6 +35,14 @@ vet:
 
 test: setup-test vet
 	go test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz-parsers
+
+# The parsers of untrusted input, each fuzzed for FUZZTIME (10 s) in CI;
+# their seed corpora are under testdata/fuzz.
+fuzz-parsers:
+	go test -run '^$$' -fuzz '^FuzzParseKVP$$' -fuzztime $(FUZZTIME) ./internal/wps
+	go test -run '^$$' -fuzz '^FuzzParseXML$$' -fuzztime $(FUZZTIME) ./internal/wps
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/workflow
 
 # A short run of every fuzz target; FUZZTIME=1m make fuzz for longer.
 fuzz: setup-test

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -162,5 +163,53 @@ func checkMean(t *testing.T, uri, ref string) {
 		if d := got[i] - want[i]; d > 1e-3 || d < -1e-3 {
 			t.Fatalf("value %d: %v, CDO %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestCancelRunningJob: DELETE on a running job stops it within seconds,
+// marks it dismissed and removes its files.
+func TestCancelRunningJob(t *testing.T) {
+	s := startServer(t, "WPS_SLAB_BYTES=65536", "WPS_READ_PROCESSES=1")
+	big := filepath.Join(s.samples, "tas_1deg.nc")
+	if out, err := exec.Command("cdo", "-s", "-f", "nc4", "remapbil,r720x360", filepath.Join(s.samples, "tas_day_2000.nc"), big).CombinedOutput(); err != nil {
+		t.Fatalf("cdo: %v %s", err, out)
+	}
+	v := fmt.Sprintf(`[{"uri":"%s","id":"tas|v"}]`, big)
+	q := url.Values{"service": {"WPS"}, "request": {"Execute"}, "version": {"1.0.0"}, "identifier": {"CDAT.mean"},
+		"DataInputs": {"variable=" + v + `;domain=[];operation=[{"name":"CDAT.mean","result":"m","input":["v"],"axes":"time"}]`}}
+	loc := attr(t, get(t, s.base+"/wps?"+q.Encode()), "statusLocation")
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(get(t, loc), "ProcessStarted"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the job never started")
+		}
+	}
+	id := loc[strings.LastIndex(loc, "/")+1 : len(loc)-len(".wps")]
+	req, _ := http.NewRequest(http.MethodDelete, s.base+"/wps/api/job/"+id+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %v %v", err, resp)
+	}
+	dismissed := time.Now()
+	var status string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if status = get(t, loc); strings.Contains(status, "ProcessFailed") {
+			break
+		}
+	}
+	if !strings.Contains(status, "Dismissed by its owner") {
+		t.Fatalf("after DELETE:\n%s", status)
+	}
+	t.Logf("the running job stopped %v after DELETE", time.Since(dismissed).Round(time.Millisecond))
+	var job struct {
+		Dismissed *string `json:"dismissed"`
+		Output    []any   `json:"output"`
+	}
+	json.Unmarshal([]byte(get(t, s.base+"/wps/api/job/"+id+"/")), &job)
+	if job.Dismissed == nil || len(job.Output) != 0 {
+		t.Errorf("job after dismissal: %+v", job)
+	}
+	time.Sleep(500 * time.Millisecond) // the stopped attempt removes nothing it should keep
+	if files, _ := filepath.Glob(filepath.Join(filepath.Dir(s.samples), "1", id, "*")); len(files) != 0 {
+		t.Errorf("files left after dismissal: %v", files)
 	}
 }
