@@ -202,7 +202,7 @@ func TestEndToEnd(t *testing.T) {
 	// The metrics count the job.
 	m := get(t, base+"/wps/api/metrics")
 	for _, want := range []string{`wps_jobs{state="ProcessSucceeded"} 1`, `wps_jobs_finished_total{process="CDAT.subset",state="ProcessSucceeded"} 1`,
-		`wps_job_run_seconds_count{process="CDAT.subset"} 1`, `wps_job_queue_wait_seconds_count 1`, "wps_workers 2", `wps_output_bytes_written_total`,
+		`wps_job_run_seconds_count{process="CDAT.subset"} 1`, `wps_job_queue_wait_seconds_count 1`, "wps_workers 2", `wps_output_bytes_written_total`, "wps_input_bytes_read_total 5760",
 		`wps_request_seconds_count{code="200",method="POST",operation="Execute",route="wps"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

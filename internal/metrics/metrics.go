@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/computewps/computewps/internal/ops"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -19,7 +20,7 @@ type Metrics struct {
 	JobsFinished  *prometheus.CounterVec   // process, state
 	QueueWait     prometheus.Histogram
 	RunTime       *prometheus.HistogramVec // process
-	BytesRead     prometheus.Counter
+	BytesRead     prometheus.Collector
 	BytesWritten  prometheus.Counter
 	Introspection *prometheus.CounterVec // result: hit, miss
 	Workers       prometheus.Gauge
@@ -46,9 +47,9 @@ func New() *Metrics {
 		RunTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "wps_job_run_seconds", Help: "Run time of jobs by process.", Buckets: secondsBuckets,
 		}, []string{"process"}),
-		BytesRead: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "wps_input_bytes_read_total", Help: "Bytes of input data read by jobs.",
-		}),
+		BytesRead: prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "wps_input_bytes_read_total", Help: "Bytes of input data read by the jobs of this process.",
+		}, func() float64 { return float64(ops.BytesRead()) }),
 		BytesWritten: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wps_output_bytes_written_total", Help: "Bytes of output files written by jobs.",
 		}),

@@ -192,9 +192,17 @@ func (a *fileArray) Read(ctx context.Context, start, count, stride []int, dst []
 	return nil
 }
 
+// bytesRead counts the input bytes read by this process, in the
+// variables' own types, for metrics.
+var bytesRead atomic.Int64
+
+// BytesRead returns the input bytes read by this process so far.
+func BytesRead() int64 { return bytesRead.Load() }
+
 // readFloat32 and readFloat64 read through the reader processes when
 // there are some, else (or when they could not start) in this process.
 func (a *fileArray) readFloat32(ctx context.Context, start, count, stride []int, dst []float32) error {
+	bytesRead.Add(int64(len(dst)) * int64(max(a.v.Type.Size(), 1)))
 	if a.remote != nil {
 		if err := a.remote.ReadFloat32(ctx, start, count, stride, dst); !errors.Is(err, netcdf.ErrReadersUnavailable) {
 			return err
@@ -204,6 +212,7 @@ func (a *fileArray) readFloat32(ctx context.Context, start, count, stride []int,
 }
 
 func (a *fileArray) readFloat64(ctx context.Context, start, count, stride []int, dst []float64) error {
+	bytesRead.Add(int64(len(dst)) * int64(max(a.v.Type.Size(), 1)))
 	if a.remote != nil {
 		if err := a.remote.Read(ctx, start, count, stride, dst); !errors.Is(err, netcdf.ErrReadersUnavailable) {
 			return err
