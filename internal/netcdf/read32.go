@@ -29,3 +29,22 @@ func (f *File) ReadFloat32(varID int, start, count, stride []int, dst []float32)
 		return C.nc_get_vars_float(nc, C.int(varID), &s.start[0], &s.count[0], &s.stride[0], p)
 	})
 }
+
+// WriteFloat32 writes src (len == prod(count)) to the hyperslab of a float
+// variable, skipping libnetcdf's float64-to-float conversion, which costs
+// as much as the write itself on large outputs.
+func (f *File) WriteFloat32(varID int, start, count []int, src []float32) error {
+	const op = "write"
+	s, err := f.prepare(op, varID, start, count, nil, len(src))
+	if err != nil {
+		return err
+	}
+	var empty C.float
+	p := &empty
+	if s.n > 0 {
+		p = (*C.float)(&src[0])
+	}
+	return f.callWrite(op, onVar(varID), func(nc C.int) C.int {
+		return C.nc_put_vara_float(nc, C.int(varID), &s.start[0], &s.count[0], p)
+	})
+}

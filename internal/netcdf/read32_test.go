@@ -114,3 +114,39 @@ func TestChunking(t *testing.T) {
 		t.Errorf("classic file: Chunking = %v, %v", got, err)
 	}
 }
+
+func TestWriteFloat32(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w32.nc")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := f.DefDim("x", 4)
+	v, _ := f.DefVar("v", Float, []int{d})
+	s, _ := f.DefVar("s", Short, []int{d})
+	if err := f.EndDef(); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1.5, -2.25, 3e38, 0}
+	if err := f.WriteFloat32(v, []int{0}, []int{4}, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFloat32(v, []int{3}, []int{2}, want[:2]); err == nil {
+		t.Error("a slab past the end was written")
+	}
+	// Into a short variable libnetcdf converts, and reports values out of range.
+	if err := f.WriteFloat32(s, []int{0}, []int{4}, want); err == nil || !strings.Contains(err.Error(), `"s"`) {
+		t.Errorf("3e38 into a short: %v", err)
+	}
+	f.Close()
+	g, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	gv, _ := g.Var("v")
+	got := make([]float32, 4)
+	if err := g.ReadFloat32(gv.ID, []int{0}, []int{4}, nil, got); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %v %v, want %v", got, err, want)
+	}
+}

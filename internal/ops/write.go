@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
@@ -440,12 +441,37 @@ func (w *writer) writeData(ctx context.Context, v dataVar) error {
 }
 
 func (w *writer) put(v dataVar, start, count []int, data []float64) error {
+	if v.a.Meta().Type == netcdf.Float && len(data) > 0 {
+		return w.putFloat32(v, start, count, data)
+	}
 	for i, x := range data {
 		if math.IsNaN(x) {
 			data[i] = v.fill
 		}
 	}
 	if err := w.f.Write(v.id, start, count, data); err != nil {
+		return fmt.Errorf("writing %s: %w", v.a.Meta().Name, err)
+	}
+	return nil
+}
+
+// putFloat32 narrows a slab to float32 in place (the i-th float32 lands
+// in bytes the loop has already read) and writes it without libnetcdf's
+// conversion, which measured as costly as the write itself.
+func (w *writer) putFloat32(v dataVar, start, count []int, data []float64) error {
+	f32 := unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data))
+	fill := float32(v.fill)
+	for i, x := range data {
+		switch {
+		case math.IsNaN(x):
+			f32[i] = fill
+		case math.Abs(x) > math.MaxFloat32 && !math.IsInf(x, 0):
+			return fmt.Errorf("writing %s: the value %g is outside the range of float", v.a.Meta().Name, x)
+		default:
+			f32[i] = float32(x)
+		}
+	}
+	if err := w.f.WriteFloat32(v.id, start, count, f32); err != nil {
 		return fmt.Errorf("writing %s: %w", v.a.Meta().Name, err)
 	}
 	return nil
