@@ -49,7 +49,12 @@ func childWorker() int {
 	mark := func(job Job, event, detail string) {
 		name := fmt.Sprintf("%d_%d_%d_%s", job.ID, job.Attempt, os.Getpid(), event)
 		body := fmt.Sprintf("%d %s", time.Now().UnixNano(), detail)
-		if err := os.WriteFile(filepath.Join(markers, name), []byte(body), 0o644); err != nil {
+		// Written then renamed, so the test never reads a half-written marker.
+		tmp := filepath.Join(markers, "."+name)
+		if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+		}
+		if err := os.Rename(tmp, filepath.Join(markers, name)); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
 		}
 	}
@@ -189,6 +194,9 @@ func readMarkers(t *testing.T, dir string) []marker {
 	}
 	var list []marker
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") { // still being written
+			continue
+		}
 		parts := strings.Split(e.Name(), "_")
 		if len(parts) != 4 {
 			continue

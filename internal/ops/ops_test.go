@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/computewps/computewps/internal/cdotest"
 	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/sample"
@@ -363,13 +364,7 @@ func TestAggregateErrors(t *testing.T) {
 // cdo runs the CDO command line, the numerical oracle.
 func cdo(t *testing.T, args ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("cdo"); err != nil {
-		t.Fatal("cdo is not installed: run scripts/setup.sh test (Debian package cdo)")
-	}
-	out, err := exec.Command("cdo", append([]string{"-s", "-O"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("cdo %v: %v\n%s", args, err, out)
-	}
+	cdotest.Run(t, args...)
 }
 
 func writeResult(t *testing.T, a Array) string {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/computewps/computewps/internal/cdotest"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/workflow"
 )
@@ -17,12 +17,7 @@ import (
 // cdoOracle runs the CDO command line, the numerical oracle.
 func cdoOracle(t *testing.T, args ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("cdo"); err != nil {
-		t.Fatal("cdo is not installed: run scripts/setup.sh test (Debian package cdo)")
-	}
-	if out, err := exec.Command("cdo", append([]string{"-s", "-O"}, args...)...).CombinedOutput(); err != nil {
-		t.Fatalf("cdo %v: %v\n%s", args, err, out)
-	}
+	cdotest.Run(t, args...)
 }
 
 // outputVar is a variable read back from a NetCDF file.

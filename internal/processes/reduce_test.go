@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/computewps/computewps/internal/cdotest"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/workflow"
@@ -72,13 +72,8 @@ func ncVar(t *testing.T, path, name string) ([]float64, []int) {
 // cdoRef runs CDO, the oracle, writing to a new file it returns.
 func cdoRef(t *testing.T, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("cdo"); err != nil {
-		t.Fatal("cdo is not installed: run scripts/setup.sh test (Debian package cdo)")
-	}
 	out := filepath.Join(t.TempDir(), "ref.nc")
-	if b, err := exec.Command("cdo", append(append([]string{"-s", "-O"}, args...), out)...).CombinedOutput(); err != nil {
-		t.Fatalf("cdo %v: %v\n%s", args, err, b)
-	}
+	cdotest.Run(t, append(args, out)...)
 	return out
 }
 
