@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/computewps/computewps/internal/netcdf"
 )
@@ -91,7 +92,7 @@ type Coord struct {
 	Type        netcdf.Type
 	Values      []float64
 	Attrs       []netcdf.Attr
-	Bounds      []float64 // two per value (lower, upper), nil when there are none
+	bounds      *bounds // two per value (lower, upper); nil when there are none
 	BoundsName  string
 	BoundsAttrs []netcdf.Attr
 	Time        *TimeUnits // set for a time axis whose units parse
@@ -121,25 +122,114 @@ func (c *Coord) Units() string {
 }
 
 // Take returns the coordinate at the given indices; shift, when not nil,
-// is added to each value and its bounds (longitudes moved by 360°).
+// is added to each value and its bounds (longitudes moved by 360°). Bounds
+// not read yet are read later, and then only at those indices.
 func (c *Coord) Take(idx []int, shift []float64) *Coord {
 	out := *c
 	out.Values = make([]float64, len(idx))
-	if c.Bounds != nil {
-		out.Bounds = make([]float64, 2*len(idx))
-	}
 	for k, i := range idx {
 		s := 0.0
 		if shift != nil {
 			s = shift[k]
 		}
 		out.Values[k] = c.Values[i] + s
-		if c.Bounds != nil {
-			out.Bounds[2*k] = c.Bounds[2*i] + s
-			out.Bounds[2*k+1] = c.Bounds[2*i+1] + s
-		}
+	}
+	if c.bounds != nil {
+		out.bounds = c.bounds.take(idx, shift)
 	}
 	return &out
+}
+
+// Bounds returns the cell bounds, two per point (lower, upper), or nil
+// when the coordinate has none (or they could not be read).
+func (c *Coord) Bounds() []float64 {
+	if c.bounds == nil {
+		return nil
+	}
+	return c.bounds.get()
+}
+
+// SetBounds gives the coordinate bounds, two per point, or none with nil.
+func (c *Coord) SetBounds(b []float64) {
+	c.bounds = nil
+	if b != nil {
+		c.bounds = &bounds{values: b, loaded: true}
+	}
+}
+
+// bounds are read from the file on first use, and only the rows needed: a
+// long time axis keeps its bounds in thousands of tiny chunks, and a
+// subset needs a few of them.
+type bounds struct {
+	once   sync.Once
+	loaded bool // values are set (no reading)
+	values []float64
+	// Not loaded: rows idx of the bounds variable, moved by shift, read
+	// with read (rows [start, start+count) into dst), or picked from from.
+	read  func(start, count int, dst []float64) error
+	from  *bounds
+	idx   []int
+	shift []float64 // nil: none
+}
+
+func (b *bounds) get() []float64 {
+	if b.loaded {
+		return b.values
+	}
+	b.once.Do(func() { b.values = b.load() })
+	return b.values
+}
+
+// take makes the bounds of rows idx (and shift) without reading anything.
+func (b *bounds) take(idx []int, shift []float64) *bounds {
+	if b.loaded || b.read == nil {
+		return &bounds{from: b, idx: idx, shift: shift}
+	}
+	// Compose with our own selection, so the file is read once, at the end.
+	t := &bounds{read: b.read, idx: make([]int, len(idx))}
+	if b.shift != nil || shift != nil {
+		t.shift = make([]float64, len(idx))
+	}
+	for k, i := range idx {
+		t.idx[k] = b.idx[i]
+		if b.shift != nil {
+			t.shift[k] += b.shift[i]
+		}
+		if shift != nil {
+			t.shift[k] += shift[k]
+		}
+	}
+	return t
+}
+
+func (b *bounds) load() []float64 {
+	out := make([]float64, 2*len(b.idx))
+	if b.read != nil {
+		// A run of consecutive rows at a time.
+		for k := 0; k < len(b.idx); {
+			n := 1
+			for k+n < len(b.idx) && b.idx[k+n] == b.idx[k]+n {
+				n++
+			}
+			if err := b.read(b.idx[k], n, out[2*k:2*(k+n)]); err != nil {
+				return nil
+			}
+			k += n
+		}
+	} else {
+		src := b.from.get()
+		if src == nil {
+			return nil
+		}
+		for k, i := range b.idx {
+			out[2*k], out[2*k+1] = src[2*i], src[2*i+1]
+		}
+	}
+	for k := range b.shift {
+		out[2*k] += b.shift[k]
+		out[2*k+1] += b.shift[k]
+	}
+	return out
 }
 
 // Coord reads the coordinate of a dimension. A dimension without a
@@ -200,17 +290,23 @@ func (d *Dataset) readBounds(c *Coord, name string, dim netcdf.Dim) error {
 		if len(v.Dims) != 2 || v.Dims[0].Name != dim.Name || v.Dims[1].Len != 2 {
 			return nil
 		}
-		c.Bounds = make([]float64, 2*dim.Len)
-		if dim.Len > 0 {
-			if err := d.file.Read(v.ID, []int{0, 0}, []int{dim.Len, 2}, nil, c.Bounds); err != nil {
-				return err
-			}
-		}
+		f, id := d.file, v.ID
+		c.bounds = &bounds{idx: identity(dim.Len), read: func(start, count int, dst []float64) error {
+			return f.Read(id, []int{start, 0}, []int{count, 2}, nil, dst)
+		}}
 		c.BoundsName = v.Name
 		c.BoundsAttrs = v.Attrs
 		return nil
 	}
 	return nil
+}
+
+func identity(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
 
 // MissingValues returns the values of a variable that mean "no data":

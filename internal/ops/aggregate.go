@@ -76,8 +76,8 @@ func Aggregate(parts []Array) (Array, error) {
 			return nil, fmt.Errorf("aggregate: %s: %v", source(m), err)
 		}
 		var bnds []float64
-		if c.Bounds != nil {
-			if bnds, err = convertTimes(c.Bounds, *c.Time, *target); err != nil {
+		if cb := c.Bounds(); cb != nil {
+			if bnds, err = convertTimes(cb, *c.Time, *target); err != nil {
 				return nil, fmt.Errorf("aggregate: %s: %v", source(m), err)
 			}
 		}
@@ -107,9 +107,9 @@ func Aggregate(parts []Array) (Array, error) {
 	m.Dims = append([]Dim(nil), m.Dims...)
 	coord := *items[0].a.Meta().Dims[axis].Coord
 	coord.Values = values
-	coord.Bounds = nil
+	coord.SetBounds(nil)
 	if withBounds {
-		coord.Bounds = bounds
+		coord.SetBounds(bounds)
 	} else {
 		coord.BoundsName = ""
 	}

@@ -83,11 +83,13 @@ func reduceGroups(g *Grouped, data Array, stat Statistic, opt ReduceOptions) *re
 	m, km := data.Meta(), g.Key.Meta()
 	n := len(g.Edges) - 1
 	name := km.Name + "_bins"
-	c := &cf.Coord{Name: name, Type: netcdf.Double, Values: make([]float64, n), Bounds: make([]float64, 2*n)}
+	c := &cf.Coord{Name: name, Type: netcdf.Double, Values: make([]float64, n)}
+	bnds := make([]float64, 2*n)
 	for i := range n {
 		c.Values[i] = (g.Edges[i] + g.Edges[i+1]) / 2
-		c.Bounds[2*i], c.Bounds[2*i+1] = g.Edges[i], g.Edges[i+1]
+		bnds[2*i], bnds[2*i+1] = g.Edges[i], g.Edges[i+1]
 	}
+	c.SetBounds(bnds)
 	c.Attrs = []netcdf.Attr{{Name: "long_name", Value: km.Name + " bins"}}
 	if u := textOf(km.Attrs, "units"); u != "" {
 		c.Attrs = append(c.Attrs, netcdf.Attr{Name: "units", Value: u})

@@ -37,7 +37,9 @@ func (a *fieldArray) Read(_ context.Context, start, count, stride []int, dst []f
 
 // axisDim makes a dimension with a coordinate on an axis; bounds may be nil.
 func axisDim(name string, axis cf.Axis, values, bounds []float64) Dim {
-	return Dim{Name: name, Len: len(values), Coord: &cf.Coord{Name: name, Axis: axis, Type: netcdf.Double, Values: values, Bounds: bounds}}
+	c := &cf.Coord{Name: name, Axis: axis, Type: netcdf.Double, Values: values}
+	c.SetBounds(bounds)
+	return Dim{Name: name, Len: len(values), Coord: c}
 }
 
 // closeTo compares within a relative tolerance; missing values must be
@@ -499,8 +501,8 @@ func TestGroupByBins(t *testing.T) {
 			t.Fatalf("dimensions %+v, want pr_bins of 9", m.Dims)
 		}
 		c := m.Dims[0].Coord
-		if c.Values[0] != 0.6e-5 || c.Bounds[0] != 0 || c.Bounds[1] != 1.2e-5 || c.Bounds[17] != 2.8e-5 {
-			t.Errorf("bins coordinate %v bounds %v", c.Values, c.Bounds)
+		if b := c.Bounds(); c.Values[0] != 0.6e-5 || b[0] != 0 || b[1] != 1.2e-5 || b[17] != 2.8e-5 {
+			t.Errorf("bins coordinate %v bounds %v", c.Values, b)
 		}
 		want := make([]float64, len(bins))
 		for b := range bins {

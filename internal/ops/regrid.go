@@ -37,7 +37,7 @@ func GridOf(m *Meta) (g *regrid.Grid, lat, lon int, err error) {
 		return nil, -1, -1, fmt.Errorf("variable %q has %w", m.Name, ErrNoGrid)
 	}
 	y, x := m.Dims[lat].Coord, m.Dims[lon].Coord
-	g, err = regrid.NewGrid(y.Values, x.Values, y.Bounds, x.Bounds)
+	g, err = regrid.NewGrid(y.Values, x.Values, y.Bounds(), x.Bounds())
 	if err != nil {
 		return nil, -1, -1, fmt.Errorf("variable %q: the grid of %s and %s is not usable: %v", m.Name, y.Name, x.Name, err)
 	}
@@ -91,10 +91,12 @@ func regridCoord(name string, values, bounds []float64, axis cf.Axis) *cf.Coord 
 		std, units, ax = "longitude", "degrees_east", "X"
 	}
 	text := func(n, v string) netcdf.Attr { return netcdf.Attr{Name: n, Value: v} }
-	return &cf.Coord{
-		Name: name, Axis: axis, Type: netcdf.Double, Values: values, Bounds: bounds, BoundsName: name + "_bnds",
+	c := &cf.Coord{
+		Name: name, Axis: axis, Type: netcdf.Double, Values: values, BoundsName: name + "_bnds",
 		Attrs: []netcdf.Attr{text("standard_name", std), text("long_name", std), text("units", units), text("axis", ax)},
 	}
+	c.SetBounds(bounds)
+	return c
 }
 
 func (r *regridArray) Meta() *Meta { return r.meta }

@@ -124,8 +124,8 @@ func averageWeights(a Array, idx []int) ([]weightFactor, error) {
 // halfway between the points (the ends as far out as the next point is in)
 // when it has none.
 func cellBounds(c *cf.Coord) []float64 {
-	if c.Bounds != nil {
-		return c.Bounds
+	if b := c.Bounds(); b != nil {
+		return b
 	}
 	v := c.Values
 	n := len(v)

@@ -164,7 +164,7 @@ func (w *writer) define() error {
 				return err
 			}
 		}
-		if c.Bounds != nil {
+		if c.Bounds() != nil {
 			if bndsDim < 0 {
 				name := "bnds"
 				if indexOfDim(w.dims, name) >= 0 {
@@ -366,7 +366,7 @@ func (w *writer) writeCoords() error {
 			return err
 		}
 		if cv.bndsID >= 0 {
-			if err := w.f.Write(cv.bndsID, []int{0, 0}, []int{n, 2}, cv.c.Bounds); err != nil {
+			if err := w.f.Write(cv.bndsID, []int{0, 0}, []int{n, 2}, cv.c.Bounds()); err != nil {
 				return err
 			}
 		}
