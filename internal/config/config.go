@@ -119,7 +119,7 @@ var Vars = []Var{
 	{"WPS_DATA_HOSTS", "", "Comma-separated hosts (`host` or `host:port`) that remote input URLs (OPeNDAP, HTTP) may point to. Empty: no remote inputs."},
 	{"WPS_MAX_BODY_BYTES", "4194304", "Largest request body accepted (bytes); larger requests get an ExceptionReport."},
 	{"WPS_SYNC_TIMEOUT", "30s", "How long an Execute with `status=false` waits for its job before answering with the status document."},
-	{"WPS_SLAB_BYTES", "33554432", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size."},
+	{"WPS_SLAB_BYTES", "8388608", "Memory for one slab of data (bytes); operators stream their inputs in slabs of this size. 8 MiB measured fastest: slabs that stay in the CPU caches beat fewer, larger reads."},
 	{"WPS_READ_PROCESSES", "number of CPUs", "Reader processes that inflate deflated (compressed) local inputs in parallel, shared by the jobs of this process (`serve` or `worker`): libnetcdf inflates one chunk at a time per process. `1` reads in the job's own process."},
 	{"WPS_MAX_READ_BYTES", "20GiB", "Most data a job may read from its inputs, estimated from the request before anything is read; a larger job fails at once with the estimate in its message. Units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; 0 for no limit."},
 	{"WPS_OUTPUT_URI", "dap", "`dap`: an output's `uri` is its OPeNDAP (DAP2) URL, which xarray, ncdump and libnetcdf read in place (the same URL downloads the file); `http`: the plain download URL."},
