@@ -333,6 +333,8 @@ func TestSeparateWorker(t *testing.T) {
 	if doc := get(t, location); !strings.Contains(doc, "ProcessAccepted") {
 		t.Fatalf("with no workers anywhere the job should wait in the queue:\n%s", doc)
 	}
+	metricsAddr := freeAddr(t)
+	common = append(common, "WPS_METRICS_ADDR="+metricsAddr)
 	_, workerLog := startProc("worker", "1")
 	var status string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -345,6 +347,9 @@ func TestSeparateWorker(t *testing.T) {
 	}
 	if !strings.Contains(workerLog.String(), `"msg":"job succeeded"`) {
 		t.Errorf("the worker process did not run the job:\n%s", workerLog.String())
+	}
+	if m := get(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(m, `wps_jobs_finished_total{process="CDAT.subset",state="ProcessSucceeded"} 1`) {
+		t.Errorf("the worker's metrics lack its job:\n%.2000s", m)
 	}
 }
 

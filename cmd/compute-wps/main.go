@@ -256,12 +256,26 @@ func runWorker(ctx context.Context) error {
 	}
 	cat := processes.Default()
 	access := server.NewAccess(cfg, store)
-	runner, err := newRunner(cfg, log, store, cat, access, metrics.New())
+	m := metrics.New()
+	runner, err := newRunner(cfg, log, store, cat, access, m)
 	if err != nil {
 		return err
 	}
 	if err := runner.Start(ctx); err != nil {
 		return err
+	}
+	// A worker has no WPS endpoint; its job metrics are scraped here.
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("WPS_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", m.Handler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(ln)
+		defer ms.Close()
+		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
 	log.Info("worker running", "workers", cfg.Workers, "version", version)
 	<-ctx.Done()

@@ -60,6 +60,7 @@ type Config struct {
 	ReadProcs    int           // WPS_READ_PROCESSES: reader processes for deflated inputs; 1 reads in this process
 	MaxReadBytes int64         // WPS_MAX_READ_BYTES: most a job may read from its inputs (estimated before it runs)
 	PageSize     int           // WPS_API_PAGE_SIZE: default page size of the job list
+	MetricsAddr  string        // WPS_METRICS_ADDR: where a worker process serves its metrics
 	OutputURI    string        // WPS_OUTPUT_URI: dap or http, the kind of URL outputs get
 	DAPMaxBytes  int64         // WPS_DAP_MAX_BYTES: largest OPeNDAP data response
 	DAPDataRoots bool          // WPS_DAP_DATA_ROOTS: also serve the data roots over OPeNDAP
@@ -125,6 +126,7 @@ var Vars = []Var{
 	{"WPS_OUTPUT_URI", "dap", "`dap`: an output's `uri` is its OPeNDAP (DAP2) URL, which xarray, ncdump and libnetcdf read in place (the same URL downloads the file); `http`: the plain download URL."},
 	{"WPS_DAP_MAX_BYTES", "512MiB", "Largest OPeNDAP data response (`.dods`, `.ascii`); a larger request gets a DAP error naming both sizes."},
 	{"WPS_DAP_DATA_ROOTS", "false", "`true`: also serve the files under WPS_DATA_ROOTS over OPeNDAP at `/wps/dap/data/<path relative to a root>`."},
+	{"WPS_METRICS_ADDR", "", "Address where `compute-wps worker` serves its Prometheus metrics at `/metrics` (the server's are at `/wps/api/metrics`). Empty: not served."},
 	{"WPS_API_PAGE_SIZE", "50", "Default page size of `GET /wps/api/job/`."},
 	{"WPS_LOG_FORMAT", "json", "`json` or `text`."},
 	{"WPS_LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
@@ -181,6 +183,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		ReadProcs:         r.integer("WPS_READ_PROCESSES"),
 		MaxReadBytes:      r.size("WPS_MAX_READ_BYTES"),
 		PageSize:          r.integer("WPS_API_PAGE_SIZE"),
+		MetricsAddr:       r.str("WPS_METRICS_ADDR"),
 		OutputURI:         r.str("WPS_OUTPUT_URI"),
 		DAPMaxBytes:       r.size("WPS_DAP_MAX_BYTES"),
 		DAPDataRoots:      r.boolean("WPS_DAP_DATA_ROOTS"),
