@@ -12,6 +12,7 @@ import (
 
 	"github.com/computewps/computewps/internal/cdotest"
 	"github.com/computewps/computewps/internal/cf"
+	"github.com/computewps/computewps/internal/nctest"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/workflow"
@@ -74,28 +75,9 @@ func readAll(t *testing.T, a Array) []float64 {
 	return out
 }
 
-// readFile reads a whole variable and a coordinate from a NetCDF file.
+// readFile reads a whole variable from a NetCDF file.
 func readFile(t *testing.T, path, name string) ([]float64, []int) {
-	t.Helper()
-	f, err := netcdf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := f.Var(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := v.Shape()
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	out := make([]float64, n)
-	if err := f.Read(v.ID, make([]int, len(shape)), shape, nil, out); err != nil {
-		t.Fatal(err)
-	}
-	return out, shape
+	return nctest.ReadVar(t, path, name)
 }
 
 func dims(list ...workflow.Dimension) []workflow.Dimension { return list }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/computewps/computewps/internal/cdotest"
-	"github.com/computewps/computewps/internal/netcdf"
+	"github.com/computewps/computewps/internal/nctest"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/workflow"
 )
@@ -46,28 +46,7 @@ func mustRun(t *testing.T, env Env, id, variables, domains, operations string) [
 }
 
 // ncVar reads a whole variable from a result file.
-func ncVar(t *testing.T, path, name string) ([]float64, []int) {
-	t.Helper()
-	f, err := netcdf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := f.Var(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := v.Shape()
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	out := make([]float64, n)
-	if err := f.Read(v.ID, make([]int, len(shape)), shape, nil, out); err != nil {
-		t.Fatal(err)
-	}
-	return out, shape
-}
+func ncVar(t *testing.T, path, name string) ([]float64, []int) { return nctest.ReadVar(t, path, name) }
 
 // cdoRef runs CDO, the oracle, writing to a new file it returns.
 func cdoRef(t *testing.T, args ...string) string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/computewps/computewps/internal/netcdf"
+	"github.com/computewps/computewps/internal/nctest"
 	"github.com/computewps/computewps/internal/sample"
 	"github.com/computewps/computewps/internal/workflow"
 )
@@ -45,26 +45,7 @@ func regridRun(t *testing.T, env Env, id, v, d, op string) string {
 
 // readVar reads a whole variable of a file and its shape.
 func readVar(t *testing.T, path, name string) ([]float64, []int) {
-	t.Helper()
-	f, err := netcdf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := f.Var(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := v.Shape()
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	out := make([]float64, n)
-	if err := f.Read(v.ID, make([]int, len(shape)), shape, nil, out); err != nil {
-		t.Fatal(err)
-	}
-	return out, shape
+	return nctest.ReadVar(t, path, name)
 }
 
 func regridOp(grid, tool, method string) string {
