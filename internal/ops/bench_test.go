@@ -1,15 +1,12 @@
 package ops
 
 import (
-	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/workflow"
 )
@@ -92,76 +89,17 @@ func writeBenchFile(path string) error {
 // every time step and writes it, as CDO's sellonlatbox does in
 // BenchmarkCDOSubsetBox on the same file.
 func BenchmarkSubsetBox(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		ds, err := cf.Open(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := FromDataset(ds, "tas")
-		if err != nil {
-			b.Fatal(err)
-		}
-		sub, err := Subset(a, []workflow.Dimension{num("lon", workflow.Values, -45, 45), num("lat", workflow.Values, 0, 60)}, "", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Write(context.Background(), out, Dataset{sub}, WriteOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		ds.Close()
-	}
+	benchOurs(b, func(a Array) (Array, error) {
+		return Subset(a, []workflow.Dimension{num("lon", workflow.Values, -45, 45), num("lat", workflow.Values, 0, 60)}, "", nil)
+	})
 }
 
-func BenchmarkCDOSubsetBox(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
-	if _, err := exec.LookPath("cdo"); err != nil {
-		b.Fatal("cdo is not installed: run scripts/setup.sh test")
-	}
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		if out, err := exec.Command("cdo", "-s", "-O", "-f", "nc4", "sellonlatbox,-45,45,0,60", in, out).CombinedOutput(); err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-	}
-}
+func BenchmarkCDOSubsetBox(b *testing.B) { benchCDO(b, "sellonlatbox,-45,45,0,60") }
 
 // BenchmarkAggregate joins the same year twice shifted (two files) and
 // writes the result, against CDO's mergetime.
 func BenchmarkAggregateCopy(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		ds, err := cf.Open(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := FromDataset(ds, "tas")
-		if err != nil {
-			b.Fatal(err)
-		}
-		agg, err := Aggregate([]Array{a})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Write(context.Background(), out, Dataset{agg}, WriteOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		ds.Close()
-	}
+	benchOurs(b, func(a Array) (Array, error) { return Aggregate([]Array{a}) })
 }
 
-func BenchmarkCDOCopy(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		if out, err := exec.Command("cdo", "-s", "-O", "-f", "nc4", "mergetime", in, out).CombinedOutput(); err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-	}
-}
+func BenchmarkCDOCopy(b *testing.B) { benchCDO(b, "mergetime") }

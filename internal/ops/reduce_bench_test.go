@@ -11,14 +11,14 @@ import (
 	"github.com/computewps/computewps/internal/cf"
 )
 
-// benchReduce opens the benchmark file, reduces tas with build and writes
-// the result, as a request would: the timing includes the open and the
-// write, as CDO's does.
-func benchReduce(b *testing.B, build func(Array) (Array, error)) {
-	benchReduceFile(b, benchFile(b), build)
+// benchOurs opens the benchmark file, computes on tas with build and
+// writes the result, as a request would: the timing includes the open and
+// the write, as CDO's does.
+func benchOurs(b *testing.B, build func(Array) (Array, error)) {
+	benchOursFile(b, benchFile(b), build)
 }
 
-func benchReduceFile(b *testing.B, in string, build func(Array) (Array, error)) {
+func benchOursFile(b *testing.B, in string, build func(Array) (Array, error)) {
 	out := filepath.Join(b.TempDir(), "out.nc")
 	b.SetBytes(benchT * benchY * benchX * 4)
 	for b.Loop() {
@@ -58,14 +58,14 @@ func benchCDOFile(b *testing.B, in, op string) {
 
 // BenchmarkTimeMean is CDAT.mean over time, against BenchmarkCDOTimmean.
 func BenchmarkTimeMean(b *testing.B) {
-	benchReduce(b, func(a Array) (Array, error) { return Reduce(a, Mean, []string{"time"}, ReduceOptions{}) })
+	benchOurs(b, func(a Array) (Array, error) { return Reduce(a, Mean, []string{"time"}, ReduceOptions{}) })
 }
 
 func BenchmarkCDOTimmean(b *testing.B) { benchCDO(b, "timmean") }
 
 // BenchmarkTimeStd is CDAT.std over time, against BenchmarkCDOTimstd.
 func BenchmarkTimeStd(b *testing.B) {
-	benchReduce(b, func(a Array) (Array, error) { return Reduce(a, StdDev, []string{"time"}, ReduceOptions{}) })
+	benchOurs(b, func(a Array) (Array, error) { return Reduce(a, StdDev, []string{"time"}, ReduceOptions{}) })
 }
 
 func BenchmarkCDOTimstd(b *testing.B) { benchCDO(b, "timstd") }
@@ -73,7 +73,7 @@ func BenchmarkCDOTimstd(b *testing.B) { benchCDO(b, "timstd") }
 // BenchmarkFieldMean is the area-weighted CDAT.average over latitude and
 // longitude, against BenchmarkCDOFldmean.
 func BenchmarkFieldMean(b *testing.B) {
-	benchReduce(b, func(a Array) (Array, error) { return Average(a, []string{"lat", "lon"}, true, ReduceOptions{}) })
+	benchOurs(b, func(a Array) (Array, error) { return Average(a, []string{"lat", "lon"}, true, ReduceOptions{}) })
 }
 
 func BenchmarkCDOFldmean(b *testing.B) { benchCDO(b, "fldmean") }
@@ -104,7 +104,7 @@ func deflatedFile(b *testing.B) string {
 // BenchmarkTimeMeanDeflated is CDAT.mean over time of the deflated file,
 // against BenchmarkCDOTimmeanDeflated: there the floor is the inflate.
 func BenchmarkTimeMeanDeflated(b *testing.B) {
-	benchReduceFile(b, deflatedFile(b), func(a Array) (Array, error) { return Reduce(a, Mean, []string{"time"}, ReduceOptions{}) })
+	benchOursFile(b, deflatedFile(b), func(a Array) (Array, error) { return Reduce(a, Mean, []string{"time"}, ReduceOptions{}) })
 }
 
 func BenchmarkCDOTimmeanDeflated(b *testing.B) { benchCDOFile(b, deflatedFile(b), "timmean") }

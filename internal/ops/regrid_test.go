@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/computewps/computewps/internal/cf"
 	"github.com/computewps/computewps/internal/netcdf"
 	"github.com/computewps/computewps/internal/regrid"
 )
@@ -553,48 +551,18 @@ func TestGridOfRefusesOtherData(t *testing.T) {
 // BenchmarkRegridBilinear2deg regrids the 1° benchmark year to 2°
 // (CDO's r180x90) and writes it, against BenchmarkCDORemapbil2deg.
 func BenchmarkRegridBilinear2deg(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
 	dst := mustParse(b, "uniform~-89:90:2x0:180:2")
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		ds, err := cf.Open(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := FromDataset(ds, "tas")
-		if err != nil {
-			b.Fatal(err)
-		}
+	benchOurs(b, func(a Array) (Array, error) {
 		src, _, _, err := GridOf(a.Meta())
 		if err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
 		p, err := regrid.NewPlan(src, dst, regrid.Bilinear)
 		if err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
-		r, err := Regrid(a, p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Write(context.Background(), out, Dataset{r}, WriteOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		ds.Close()
-	}
+		return Regrid(a, p)
+	})
 }
 
-func BenchmarkCDORemapbil2deg(b *testing.B) {
-	in := benchFile(b)
-	out := filepath.Join(b.TempDir(), "out.nc")
-	if _, err := exec.LookPath("cdo"); err != nil {
-		b.Fatal("cdo is not installed: run scripts/setup.sh test")
-	}
-	b.SetBytes(benchT * benchY * benchX * 4)
-	for b.Loop() {
-		if out, err := exec.Command("cdo", "-s", "-O", "-f", "nc4", "remapbil,r180x90", in, out).CombinedOutput(); err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-	}
-}
+func BenchmarkCDORemapbil2deg(b *testing.B) { benchCDO(b, "remapbil,r180x90") }
