@@ -37,11 +37,7 @@ ends, as "execute --wait" does. The exit code is 3 when the job failed.`,
   cwt status 12 --json`,
 		Args: exactArgs(1, "a job id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			id, c, err := a.jobClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -200,11 +196,7 @@ complete; an existing file of the same name is replaced.`,
   ncdump -h "$(cwt download 12 -o /tmp | head -1)"`,
 		Args: exactArgs(1, "a job id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			id, c, err := a.jobClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -294,11 +286,7 @@ record stays in "cwt jobs" until the server expires it.`,
   cwt jobs --json | python3 -c 'import json,sys; [print(j["id"]) for j in json.load(sys.stdin)["results"] if j["status"]=="ProcessFailed"]' | xargs -n1 cwt cancel`,
 		Args: exactArgs(1, "a job id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			id, c, err := a.jobClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -320,4 +308,14 @@ func localTime(s string) string {
 		return s
 	}
 	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// jobClient parses a job id argument and makes the client to ask about it.
+func (a *app) jobClient(arg string) (int64, *cwt.Client, error) {
+	id, err := parseJobID(arg)
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := a.client()
+	return id, c, err
 }
